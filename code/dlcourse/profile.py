@@ -1,0 +1,100 @@
+"""Execution profiles: how large the book's training runs are (used by every chapter).
+
+``full`` uses the textbook's settings: every epoch, every example, full image sizes.
+``quick`` keeps every page runnable on a two-core CPU in seconds to a few minutes.
+Pick one with the environment variable ``DLCOURSE_PROFILE=full|quick``; without it the
+profile is ``full`` when CUDA is available and ``quick`` otherwise.
+
+Pages ask this module for their sizes and never test the profile themselves::
+
+    epochs = dlcourse.profile.epochs(10)          # 10 in full, 2 in quick
+    num_train = dlcourse.profile.examples(60000)  # 60000 in full, 12000 in quick
+
+so that all the scaling happens here, in one place.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import torch
+
+PROFILES = ("full", "quick")
+
+# How the quick profile scales the textbook's settings. Change them here, not in pages.
+QUICK_EPOCH_FRACTION = 0.2  # 10 epochs -> 2
+QUICK_EXAMPLE_FRACTION = 0.2  # 60,000 training images -> 12,000
+QUICK_MIN_EXAMPLES = 1000
+
+
+def name() -> str:
+    """Return the active profile, ``"full"`` or ``"quick"``."""
+    value = os.environ.get("DLCOURSE_PROFILE", "").strip().lower()
+    if not value:
+        return "full" if torch.cuda.is_available() else "quick"
+    if value not in PROFILES:
+        raise ValueError(
+            f"DLCOURSE_PROFILE={os.environ['DLCOURSE_PROFILE']!r} is not a profile; "
+            f"use one of {', '.join(PROFILES)} (or unset it to choose by the hardware)"
+        )
+    return value
+
+
+def is_quick() -> bool:
+    """True in the quick profile (for the package's own use; pages call the sizing functions)."""
+    return name() == "quick"
+
+
+def _check_positive(label: str, value: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValueError(f"{label} must be a positive integer, got {value!r}")
+
+
+def epochs(full: int, quick: int | None = None) -> int:
+    """Number of epochs: ``full`` in the full profile, about a fifth (or ``quick``) in quick."""
+    _check_positive("epochs", full)
+    if not is_quick():
+        return full
+    if quick is not None:
+        _check_positive("quick epochs", quick)
+        return min(quick, full)
+    return max(1, math.ceil(full * QUICK_EPOCH_FRACTION))
+
+
+def examples(full: int, quick: int | None = None) -> int:
+    """Number of training examples to use: all of ``full``, or a subset in quick."""
+    _check_positive("examples", full)
+    if not is_quick():
+        return full
+    if quick is not None:
+        _check_positive("quick examples", quick)
+        return min(quick, full)
+    return min(full, max(QUICK_MIN_EXAMPLES, int(full * QUICK_EXAMPLE_FRACTION)))
+
+
+def image_size(full: int, quick: int) -> int:
+    """Side length of resized images: ``full`` (e.g. 224 for AlexNet) or ``quick``."""
+    _check_positive("image size", full)
+    _check_positive("quick image size", quick)
+    return quick if is_quick() else full
+
+
+def expect(full: float, quick: float) -> float:
+    """The quality bound a training cell asserts: ``full`` or ``quick``, by profile.
+
+    A quick run trains on less data for fewer epochs, so it is held to a lower bound; the
+    page states both and asserts ``expect(...)``, never testing the profile itself.
+    """
+    return quick if is_quick() else full
+
+
+def summary() -> str:
+    """One sentence saying which profile runs and what it reduces; pages print it."""
+    if is_quick():
+        return (
+            "Profile 'quick': about a fifth of the textbook's epochs and training examples "
+            "(smaller images where a page says so), so the page runs on a CPU in minutes. "
+            "Set DLCOURSE_PROFILE=full for the textbook's settings."
+        )
+    return "Profile 'full': the textbook's epochs, data and image sizes."

@@ -1,0 +1,172 @@
+"""Benchmark: dlcourse against d2l 1.0.3, side by side, in one run on one machine.
+
+    python code/tools/benchmark.py [--epochs 10] [--only loader,softmax,mlp]
+
+(a) one shuffled epoch of Fashion-MNIST minibatches (batch 256): dlcourse's in-memory
+    loader vs d2l's FashionMNIST data module with its default DataLoader;
+(b) training with each library's Trainer, the same model, hyperparameters and epochs:
+    softmax regression (batch 256, lr 0.1) and a 784-256-10 MLP (batch 256, lr 0.1).
+It prints seconds, the ratio, and both validation accuracies, which one function computes
+for both models over all 10,000 validation images.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gzip
+import io
+import os
+import platform
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # d2l draws its progress board on every few batches
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+import dlcourse  # noqa: E402
+from dlcourse import data as dldata  # noqa: E402
+
+
+def d2l_data_root() -> Path:
+    """A folder laid out as torchvision expects, with the decompressed files, so that d2l
+    (which calls torchvision with download=True) finds the data and never downloads."""
+    root = Path(tempfile.mkdtemp(prefix="d2l-bench-"))
+    raw = root / "data" / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    for images, labels, _ in dldata.FASHION_MNIST_FILES.values():
+        for name in (images, labels):
+            source = dldata.locate_fashion_mnist(name)
+            opener = gzip.open if source.suffix == ".gz" else open
+            with opener(source, "rb") as src, open(raw / name, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+    (root / "work").mkdir()
+    return root
+
+
+@contextlib.contextmanager
+def quiet():
+    """Hide d2l's output: in a script its progress board prints a figure repr per update."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        yield
+
+
+def seconds(function) -> float:
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+@torch.no_grad()
+def val_accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
+    """Fraction of all validation images classified correctly (one count per example)."""
+    model.eval()
+    correct = sum(
+        (model(X[i : i + 1000]).argmax(dim=1) == y[i : i + 1000]).sum().item()
+        for i in range(0, len(X), 1000)
+    )
+    return correct / len(X)
+
+
+def d2l_mlp(d2l, lr: float):
+    """The textbook's concise MLP (section 5.2), which d2l 1.0.3 does not export."""
+
+    class MLP(d2l.Classifier):
+        def __init__(self):
+            super().__init__()
+            self.lr = lr
+            self.net = nn.Sequential(nn.Flatten(), nn.LazyLinear(256), nn.ReLU(), nn.LazyLinear(10))
+
+    return MLP()
+
+
+def row(name: str, ours: float, theirs: float, note: str = "") -> str:
+    return f"{name:<34}{ours:>10.3f} s{theirs:>12.3f} s{theirs / ours:>9.1f}x  {note}"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--only", default="loader,softmax,mlp")
+    args = parser.parse_args(argv)
+    parts = set(args.only.split(","))
+
+    import d2l.torch as d2l
+
+    root = d2l_data_root()
+    here = Path.cwd()
+    os.chdir(root / "work")  # d2l's data modules look in ../data
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"torch {torch.__version__}, threads {torch.get_num_threads()}, "
+        f"device {dlcourse.try_gpu()}"
+    )
+    print(f"{'':<34}{'dlcourse':>12}{'d2l 1.0.3':>14}{'ratio':>10}")
+
+    dlcourse.set_seed(0)
+    ours_data = dlcourse.FashionMNIST(batch_size=256)
+    with quiet():
+        theirs_data = d2l.FashionMNIST(batch_size=256)
+    X_val = ours_data.val_images.float() / 255
+    y_val = ours_data.val_labels
+
+    if "loader" in parts:
+
+        def one_epoch(data):
+            return lambda: sum(len(y) for _, y in data.train_dataloader())
+
+        one_epoch(ours_data)()  # warm-up
+        t_ours = min(seconds(one_epoch(ours_data)) for _ in range(3))
+        t_theirs = seconds(one_epoch(theirs_data))
+        print(row("(a) one epoch of minibatches", t_ours, t_theirs), flush=True)
+
+    models = {
+        "softmax": (
+            "softmax regression",
+            lambda: dlcourse.SoftmaxRegression(lr=0.1),
+            lambda: d2l.SoftmaxRegression(num_outputs=10, lr=0.1),
+        ),
+        "mlp": (
+            "MLP 784-256-10",
+            lambda: dlcourse.MLP(num_hiddens=256, lr=0.1),
+            lambda: d2l_mlp(d2l, 0.1),
+        ),
+    }
+    for key, (name, make_ours, make_theirs) in models.items():
+        if key not in parts:
+            continue
+        dlcourse.set_seed(0)
+        ours_model = make_ours()
+        trainer = dlcourse.Trainer(max_epochs=args.epochs, verbose=False, board=False)
+        t_ours = seconds(lambda t=trainer, m=ours_model: t.fit(m, ours_data)) / args.epochs
+        dlcourse.set_seed(0)
+        theirs_model = make_theirs()
+        with quiet():
+            d2l_trainer = d2l.Trainer(max_epochs=args.epochs)
+            fit = d2l_trainer.fit
+            t_theirs = seconds(lambda f=fit, m=theirs_model: f(m, theirs_data)) / args.epochs
+        acc_ours = val_accuracy(ours_model.cpu(), X_val, y_val)
+        acc_theirs = val_accuracy(theirs_model.cpu(), X_val, y_val)
+        print(
+            row(
+                f"(b) {name}, per epoch",
+                t_ours,
+                t_theirs,
+                f"val acc {acc_ours:.4f} vs {acc_theirs:.4f} after {args.epochs} epochs",
+            ),
+            flush=True,
+        )
+    os.chdir(here)
+    shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

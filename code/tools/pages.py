@@ -1,0 +1,192 @@
+"""Maintainer tool for the book's pages and their executed twin notebooks.
+
+    python code/tools/pages.py list                 # the notebook pages in _toc.yml
+    python code/tools/pages.py install-cells        # rewrite every page's Colab cell
+    python code/tools/pages.py twins [PAGE ...]     # regenerate executed twins (all by default)
+    python code/tools/pages.py check                # twins match pages; install cells current
+
+A page is a MyST markdown notebook (``book/**/<name>.md`` with a ``kernelspec``); its twin
+is ``<name>.ipynb`` beside it: the page converted with ``jupytext --from myst`` and executed.
+The Colab install cell of each page is generated from ``repository.url`` and
+``repository.branch`` in ``_config.yml``, the one place where they are written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import jupytext
+import nbformat
+import yaml
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[2]
+INSTALL_MARKER = "# Colab set-up"
+
+
+def load_config() -> dict:
+    return yaml.safe_load((ROOT / "_config.yml").read_text())
+
+
+def toc_files() -> list[Path]:
+    """Every file named in _toc.yml, in reading order, as .md paths."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files: list[str] = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                files.append(entry["file"])
+            walk(entry.get("sections"))
+            walk(entry.get("chapters"))
+
+    walk(toc.get("parts"))
+    return [ROOT / (f if f.endswith(".md") else f + ".md") for f in files]
+
+
+def is_notebook_page(path: Path) -> bool:
+    """A page with code: MyST front matter that names a kernel."""
+    text = path.read_text()
+    return text.startswith("---\n") and "kernelspec:" in text.split("\n---\n", 1)[0]
+
+
+def notebook_pages() -> list[Path]:
+    return [p for p in toc_files() if is_notebook_page(p)]
+
+
+def twin_of(page: Path) -> Path:
+    return page.with_suffix(".ipynb")
+
+
+def install_ref() -> tuple[str, str]:
+    """The repository URL and git ref that Colab installs the package from."""
+    repo = load_config()["repository"]
+    return repo["url"].rstrip("/"), str(repo.get("branch", "main"))
+
+
+def install_cell_source() -> str:
+    url, ref = install_ref()
+    return (
+        f"{INSTALL_MARKER}: in Google Colab, install the course package (dlcourse) from the\n"
+        "# book's repository, keeping Colab's own torch; anywhere else this cell does nothing.\n"
+        "import subprocess\n"
+        "import sys\n"
+        "\n"
+        'if "google.colab" in sys.modules:\n'
+        "    subprocess.run(\n"
+        '        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",\n'
+        f'         "dlcourse @ git+{url}@{ref}"],\n'
+        "        check=True,\n"
+        "    )"
+    )
+
+
+def code_cells(nb) -> list[str]:
+    return [c.source.strip() for c in nb.cells if c.cell_type == "code"]
+
+
+def read_page(page: Path):
+    return jupytext.read(page, fmt="md:myst")
+
+
+def write_install_cell(page: Path) -> bool:
+    """Make the page's first code cell the current install cell; True if the file changed."""
+    text = page.read_text()
+    start = text.find("```{code-cell}")
+    if start < 0:
+        raise ValueError(f"{page} has no code cell; add the Colab install cell first")
+    # Skip the cell's header line, its option lines (":tags: ...") and the blank line after.
+    body_start = text.index("\n", start) + 1
+    while text.startswith(":", body_start) or text.startswith("\n", body_start):
+        body_start = text.index("\n", body_start) + 1
+    end = text.index("\n```", body_start - 1)
+    if not text[body_start:end].startswith(INSTALL_MARKER):
+        raise ValueError(
+            f"{page}: the first code cell must be the Colab install cell "
+            f"(tagged remove-cell, starting with {INSTALL_MARKER!r})"
+        )
+    new = text[:body_start] + install_cell_source() + text[end:]
+    if new != text:
+        page.write_text(new)
+    return new != text
+
+
+def execute_twin(page: Path, timeout: int = 1800) -> Path:
+    """Convert ``page`` to a notebook, execute it in the page's folder and save the twin."""
+    nb = read_page(page)
+    nb.metadata.pop("jupytext", None)  # the twin is a plain notebook, not a paired file
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(page.parent)}},
+    )
+    client.execute()
+    twin = twin_of(page)
+    nbformat.write(nb, twin)
+    return twin
+
+
+def check() -> list[str]:
+    """Problems with the twins and install cells; an empty list when all is in order."""
+    problems = []
+    expected_install = install_cell_source().strip()
+    for page in notebook_pages():
+        rel = page.relative_to(ROOT)
+        cells = code_cells(read_page(page))
+        if not cells or cells[0] != expected_install:
+            problems.append(f"{rel}: Colab install cell is not current (run `make pages`)")
+        twin = twin_of(page)
+        if not twin.exists():
+            problems.append(f"{rel}: no twin {twin.name} (run `make notebooks`)")
+            continue
+        twin_cells = code_cells(nbformat.read(twin, as_version=4))
+        if twin_cells != cells:
+            diff = next(
+                (i for i, (a, b) in enumerate(zip(cells, twin_cells)) if a != b),
+                min(len(cells), len(twin_cells)),
+            )
+            problems.append(
+                f"{rel}: twin's code differs from the page from code cell {diff + 1} on "
+                f"({len(cells)} cells in the page, {len(twin_cells)} in the twin); "
+                "regenerate it with `make notebooks`"
+            )
+    return problems
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list")
+    sub.add_parser("install-cells")
+    twins = sub.add_parser("twins")
+    twins.add_argument("pages", nargs="*", type=Path)
+    sub.add_parser("check")
+    args = parser.parse_args(argv)
+
+    if args.command == "list":
+        for page in notebook_pages():
+            print(page.relative_to(ROOT))
+    elif args.command == "install-cells":
+        changed = [p for p in notebook_pages() if write_install_cell(p)]
+        print(f"updated the install cell of {len(changed)} page(s)")
+    elif args.command == "twins":
+        pages = [p.resolve() for p in args.pages] or notebook_pages()
+        for page in pages:
+            start = time.perf_counter()
+            twin = execute_twin(page)
+            print(f"{twin.relative_to(ROOT)}  {time.perf_counter() - start:.1f} s", flush=True)
+    elif args.command == "check":
+        problems = check()
+        print("\n".join(problems) or "twins and install cells are current")
+        return 1 if problems else 0
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    sys.exit(main())

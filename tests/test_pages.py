@@ -1,0 +1,131 @@
+"""Tests of the pages and their twins: code in sync, Colab cells current, nbval can fail."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "code" / "tools"))
+import pages  # noqa: E402  (the maintainer tool, code/tools/pages.py)
+
+NOTEBOOK_PAGES = pages.notebook_pages()
+DRIFT_PAGE = ROOT / "book" / "ch03_linear_regression" / "synthetic_data.md"
+
+
+def test_every_toc_file_exists():
+    missing = [str(p.relative_to(ROOT)) for p in pages.toc_files() if not p.exists()]
+    assert not missing, f"_toc.yml names files that do not exist: {missing}"
+
+
+@pytest.mark.parametrize("page", NOTEBOOK_PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_twin_has_the_same_code_cells_as_its_page(page):
+    twin = pages.twin_of(page)
+    assert twin.exists(), f"{twin} is missing: run `make notebooks PAGES={page}`"
+    page_cells = pages.code_cells(pages.read_page(page))
+    twin_cells = pages.code_cells(nbformat.read(twin, as_version=4))
+    assert twin_cells == page_cells, f"{twin.name} is stale: run `make notebooks`"
+
+
+@pytest.mark.parametrize("page", NOTEBOOK_PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_twin_is_executed_without_errors_except_on_purpose(page):
+    nb = nbformat.read(pages.twin_of(page), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        assert cell.execution_count is not None, f"unexecuted cell in {page.name}: {cell.source}"
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        if "raises-exception" not in cell.metadata.get("tags", []):
+            assert not errors, f"{page.name}: unexpected error in cell {cell.source[:60]!r}"
+
+
+@pytest.mark.parametrize("page", NOTEBOOK_PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_first_cell_is_the_current_colab_install_cell(page):
+    nb = pages.read_page(page)
+    first = next(c for c in nb.cells if c.cell_type == "code")
+    assert "remove-cell" in first.metadata.get("tags", [])
+    assert first.source.strip() == pages.install_cell_source().strip()
+    url, ref = pages.install_ref()
+    assert f"git+{url}@{ref}" in first.source and "--no-deps" in first.source
+
+
+def test_install_cell_does_nothing_outside_colab():
+    namespace: dict = {}
+    exec(pages.install_cell_source(), namespace)  # would pip-install if it thought it was Colab
+    assert "google.colab" not in sys.modules
+
+
+def test_sync_check_reports_a_stale_twin(tmp_path, monkeypatch):
+    """The check fails, naming the page and the cell, when a twin's code differs."""
+    book = tmp_path / "book"
+    shutil.copytree(ROOT / "book" / "ch03_linear_regression", book / "ch03_linear_regression")
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    monkeypatch.setattr(pages, "ROOT", tmp_path)
+    monkeypatch.setattr(
+        pages, "toc_files", lambda: [book / "ch03_linear_regression" / "synthetic_data.md"]
+    )
+    assert pages.check() == []
+    twin = book / "ch03_linear_regression" / "synthetic_data.ipynb"
+    nb = nbformat.read(twin, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    code[3].source += "\nprint('edited in the notebook, not the page')"
+    nbformat.write(nb, twin)
+    problems = pages.check()
+    assert len(problems) == 1
+    assert "synthetic_data.md: twin's code differs from the page from code cell 4" in problems[0]
+
+
+def run_nbval(twin: Path, package_root: Path) -> subprocess.CompletedProcess:
+    """nbval on one twin, with `dlcourse` imported from `package_root`."""
+    env = {**__import__("os").environ, "PYTHONPATH": str(package_root)}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "--nbval",
+            "-q",
+            "--nbval-sanitize-with",
+            str(ROOT / "tests" / "nbval_sanitize.cfg"),
+            "-o",
+            "addopts=",
+            "-o",
+            "filterwarnings=",
+            str(twin),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=twin.parent,
+    )
+
+
+@pytest.mark.slow
+def test_nbval_fails_when_a_function_the_page_uses_changes(tmp_path):
+    """Drift test: the same twin passes with the package as it is and fails with a changed
+    SyntheticRegressionData, pointing at a cell whose output depends on it."""
+    twin = tmp_path / "synthetic_data.ipynb"
+    shutil.copy(pages.twin_of(DRIFT_PAGE), twin)
+    unchanged = tmp_path / "unchanged"
+    changed = tmp_path / "changed"
+    for root in (unchanged, changed):
+        shutil.copytree(ROOT / "code" / "dlcourse", root / "dlcourse")
+    data_py = changed / "dlcourse" / "data.py"
+    source = data_py.read_text()
+    drifted = source.replace("+ self.b + noise_term", "+ self.b + 0.5 + noise_term")
+    assert drifted != source, "the drift test's patch no longer applies; update it"
+    data_py.write_text(drifted)
+
+    passing = run_nbval(twin, unchanged)
+    assert passing.returncode == 0, passing.stdout[-2000:]
+    failing = run_nbval(twin, changed)
+    assert failing.returncode != 0
+    assert "Cell outputs differ" in failing.stdout
+    assert "Cell 5: Cell outputs differ" in failing.stdout, failing.stdout[-3000:]
+    assert "label:" in failing.stdout  # the cell that prints a generated label

@@ -1,0 +1,244 @@
+"""Tests of code/dlcourse/training.py: Module, Classifier, TensorLoader, SGD and Trainer."""
+
+import subprocess
+import sys
+import textwrap
+
+import nbformat
+import pytest
+import torch
+from nbclient import NotebookClient
+from torch import nn
+
+import dlcourse
+from dlcourse.training import TensorLoader
+
+
+class LinearModel(dlcourse.Module):
+    def __init__(self, num_inputs=2, lr=0.1):
+        super().__init__()
+        self.lr = lr
+        self.net = nn.Linear(num_inputs, 1)
+
+    def forward(self, X):
+        return self.net(X)
+
+    def loss(self, Y_hat, y):
+        return ((Y_hat - y) ** 2).mean()
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=self.lr)
+
+
+def regression_data(**kwargs):
+    args = {
+        "w": torch.tensor([2, -3.4]),
+        "b": 4.2,
+        "num_train": 200,
+        "num_val": 100,
+        "batch_size": 16,
+        **kwargs,
+    }
+    return dlcourse.SyntheticRegressionData(**args)
+
+
+def test_fit_lowers_the_loss_and_returns_the_history():
+    history = dlcourse.Trainer(max_epochs=3, verbose=False).fit(LinearModel(), regression_data())
+    assert len(history) == 3 and history.last["epoch"] == 3
+    assert history["val_loss"][-1] < history["val_loss"][0] / 10
+    assert set(history.last) == {"epoch", "train_loss", "val_loss", "seconds", "examples_per_sec"}
+    assert history.last["examples_per_sec"] > 0
+
+
+def test_history_names_known_metrics_on_a_typo():
+    history = dlcourse.Trainer(max_epochs=1, verbose=False).fit(LinearModel(), regression_data())
+    with pytest.raises(KeyError, match="no metric 'val_acc'.*'val_loss'"):
+        history["val_acc"]
+
+
+def test_fit_prints_one_line_per_epoch(capsys):
+    dlcourse.Trainer(max_epochs=2).fit(LinearModel(), regression_data())
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("epoch   1/2  train_loss ") and "examples/s  (cpu)" in lines[0]
+
+
+def test_validation_metrics_are_weighted_by_examples():
+    """10 examples in batches of 4 (4 + 4 + 2): the mean over examples, not over batches."""
+    data = regression_data(num_train=8, num_val=10, batch_size=4)
+    model = LinearModel()
+    trainer = dlcourse.Trainer(max_epochs=1, verbose=False)
+    trainer.fit(model, data)
+    with torch.no_grad():
+        exact = model.loss(model(data.X[8:]), data.y[8:]).item()
+    assert trainer.validate()["val_loss"] == pytest.approx(exact, rel=1e-5)
+
+
+def test_classifier_accuracy_counts_examples():
+    Y_hat = torch.tensor([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])
+    assert dlcourse.Classifier.accuracy(Y_hat, torch.tensor([1, 1, 1])).item() == pytest.approx(
+        2 / 3
+    )
+
+
+def test_classifier_loss_matches_torch_cross_entropy():
+    Y_hat, y = torch.randn(5, 4), torch.tensor([0, 3, 1, 1, 2])
+    model = dlcourse.SoftmaxRegression(num_outputs=4, num_inputs=3)
+    torch.testing.assert_close(model.loss(Y_hat, y), nn.functional.cross_entropy(Y_hat, y))
+
+
+def test_gradient_clipping_bounds_the_gradient_norm():
+    model = LinearModel(lr=1e-3)
+    trainer = dlcourse.Trainer(max_epochs=1, gradient_clip_val=0.5, verbose=False)
+    norms = []
+    original_step = torch.optim.SGD.step
+
+    def spy(self, *args, **kwargs):
+        norms.append(torch.norm(torch.stack([p.grad.norm() for p in model.parameters()])))
+        return original_step(self, *args, **kwargs)
+
+    torch.optim.SGD.step = spy
+    try:
+        trainer.fit(model, regression_data())
+    finally:
+        torch.optim.SGD.step = original_step
+    assert max(norms) <= 0.5 + 1e-5
+
+
+def test_non_finite_loss_names_epoch_and_batch():
+    data = regression_data()
+    data.y[37] = float("nan")  # training example 37; batches are shuffled
+    with pytest.raises(FloatingPointError, match=r"became nan in epoch 1, batch \d+"):
+        dlcourse.Trainer(max_epochs=2, verbose=False).fit(LinearModel(), data)
+
+
+def test_deferred_check_finds_the_first_bad_batch_without_per_batch_syncs(monkeypatch):
+    """With per-batch checks off (as on a GPU), losses are read once, after the epoch."""
+    data = regression_data(batch_size=50)
+    data.y[120:200] = float("inf")  # in batch 3 (rows 100-149) onwards when not shuffled
+    data.get_dataloader = lambda train: data.get_tensorloader(
+        (data.X, data.y), False, slice(0, 200) if train else slice(200, None)
+    )
+    reads = []
+    original_item = torch.Tensor.item
+    monkeypatch.setattr(torch.Tensor, "item", lambda t: reads.append(1) or original_item(t))
+    trainer = dlcourse.Trainer(max_epochs=1, verbose=False, check_every_batch=False)
+    with pytest.raises(FloatingPointError, match="in epoch 1, batch 3;"):
+        trainer.fit(LinearModel(), data)
+    assert len(reads) <= 1  # only the value quoted in the message; 4 batches were trained
+
+
+@pytest.mark.parametrize("missing", ["loss", "configure_optimizers"])
+def test_model_without_a_required_method_is_refused(missing):
+    attrs = {
+        "forward": lambda self, X: X,
+        "loss": lambda self, Y_hat, y: ((Y_hat - y) ** 2).mean(),
+        "configure_optimizers": lambda self: torch.optim.SGD(
+            [nn.Parameter(torch.zeros(1))], lr=0.1
+        ),
+    }
+    del attrs[missing]
+    Incomplete = type("Incomplete", (dlcourse.Module,), attrs)
+    with pytest.raises(TypeError, match=f"Incomplete does not define {missing}\\(\\)"):
+        dlcourse.Trainer(max_epochs=1).fit(Incomplete(), regression_data())
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5])
+def test_max_epochs_must_be_positive(bad):
+    with pytest.raises(ValueError, match=f"max_epochs must be a positive integer, got {bad}"):
+        dlcourse.Trainer(max_epochs=bad)
+
+
+def test_trainer_uses_the_gpu_when_there_is_one(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert dlcourse.Trainer(max_epochs=1).device == torch.device("cuda:0")
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    assert dlcourse.Trainer(max_epochs=1).device == torch.device("cpu")
+
+
+def test_scratch_sgd_matches_torch_sgd():
+    torch.manual_seed(1)
+    a, b = nn.Linear(3, 2), nn.Linear(3, 2)
+    b.load_state_dict(a.state_dict())
+    X = torch.randn(8, 3)
+    ours, theirs = dlcourse.SGD(a.parameters(), lr=0.3), torch.optim.SGD(b.parameters(), lr=0.3)
+    for net, opt in ((a, ours), (b, theirs)):
+        for _ in range(3):
+            opt.zero_grad()
+            net(X).square().mean().backward()
+            opt.step()
+    torch.testing.assert_close(a.weight, b.weight)
+    torch.testing.assert_close(a.bias, b.bias)
+
+
+def test_scratch_sgd_matches_d2l(d2l):
+    w1, w2 = torch.ones(3, requires_grad=True), torch.ones(3, requires_grad=True)
+    for w, opt in ((w1, dlcourse.SGD([w1], lr=0.5)), (w2, d2l.SGD([w2], lr=0.5))):
+        (w * torch.arange(3.0)).sum().backward()
+        with torch.no_grad():  # d2l's Trainer wraps the step like this; ours needs no wrapper
+            opt.step()
+    torch.testing.assert_close(w1, w2)
+
+
+def test_sgd_rejects_a_non_positive_learning_rate():
+    with pytest.raises(ValueError, match="lr must be positive, got -0.1"):
+        dlcourse.SGD([nn.Parameter(torch.zeros(1))], lr=-0.1)
+
+
+def test_tensor_loader_rejects_tensors_of_different_lengths():
+    with pytest.raises(ValueError, match=r"same length, got lengths \[3, 4\]"):
+        TensorLoader([torch.zeros(3), torch.zeros(4)], batch_size=2)
+
+
+def test_script_output_has_no_figure_reprs_or_escape_codes(tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text(
+        textwrap.dedent("""
+        import torch, dlcourse
+        data = dlcourse.SyntheticRegressionData(torch.tensor([1.0, 2.0]), 0.5)
+        model = dlcourse.SoftmaxRegression  # imported to be sure nothing draws on import
+        from tests_model import LinearModel
+        dlcourse.Trainer(max_epochs=2).fit(LinearModel(), data)
+    """)
+    )
+    (tmp_path / "tests_model.py").write_text(
+        "import torch\nfrom torch import nn\nimport dlcourse\n"
+        + textwrap.dedent(__import__("inspect").getsource(LinearModel))
+    )
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, cwd=tmp_path, check=True
+    )
+    output = result.stdout + result.stderr
+    assert output.count("epoch ") == 2
+    assert "<Figure" not in output and "\x1b" not in output and "\r" not in output
+
+
+@pytest.mark.slow
+def test_notebook_keeps_one_final_figure(tmp_path):
+    """The live plot is updated in place: the executed cell holds exactly one image."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(
+        nbformat.v4.new_code_cell(
+            textwrap.dedent("""
+        import torch, dlcourse
+        from torch import nn
+        class M(dlcourse.Module):
+            def __init__(self):
+                super().__init__()
+                self.net = nn.Linear(2, 1)
+            def forward(self, X):
+                return self.net(X)
+            def loss(self, Y_hat, y):
+                return ((Y_hat - y) ** 2).mean()
+            def configure_optimizers(self):
+                return torch.optim.SGD(self.parameters(), lr=0.1)
+        data = dlcourse.SyntheticRegressionData(torch.tensor([1.0, 2.0]), 0.5)
+        history = dlcourse.Trainer(max_epochs=3).fit(M(), data)
+    """)
+        )
+    )
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    outputs = nb.cells[0].outputs
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert len(images) == 1
+    assert sum(o.get("text", "").count("epoch ") for o in outputs) == 3
