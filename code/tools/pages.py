@@ -3,6 +3,8 @@
     python code/tools/pages.py list                 # the notebook pages in _toc.yml
     python code/tools/pages.py install-cells        # rewrite every page's Colab cell
     python code/tools/pages.py twins [PAGE ...]     # regenerate executed twins (all by default)
+    python code/tools/pages.py refresh [PAGE ...]   # rewrite twins' markdown, keep outputs
+    python code/tools/pages.py release REF          # pin Colab installs to REF (e.g. 2026f)
     python code/tools/pages.py check                # twins match pages; install cells current
 
 A page is a MyST markdown notebook (``book/**/<name>.md`` with a ``kernelspec``); its twin
@@ -15,10 +17,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from pathlib import Path
 
+import colab
 import jupytext
 import nbformat
 import yaml
@@ -85,6 +89,20 @@ def install_cell_source() -> str:
     )
 
 
+def colab_context() -> colab.Context:
+    config = load_config()
+    url, ref = install_ref()
+    org_repo = url.removeprefix("https://github.com/")
+    pages = toc_files()
+    return colab.Context(
+        site_url=config["html"]["baseurl"].rstrip("/") + "/",
+        raw_url=f"https://raw.githubusercontent.com/{org_repo}/{ref}/",
+        root=ROOT,
+        labels=colab.collect_labels([p for p in pages if p.exists()], ROOT),
+        citations=colab.collect_citations(ROOT / config["bibtex_bibfiles"][0]),
+    )
+
+
 def code_cells(nb) -> list[str]:
     return [c.source.strip() for c in nb.cells if c.cell_type == "code"]
 
@@ -126,9 +144,51 @@ def execute_twin(page: Path, timeout: int = 1800) -> Path:
         resources={"metadata": {"path": str(page.parent)}},
     )
     client.execute()
+    colab.colabify(nb, colab_context(), page)
     twin = twin_of(page)
     nbformat.write(nb, twin)
     return twin
+
+
+def refresh_twin(page: Path, ctx: colab.Context | None = None) -> Path:
+    """Rewrite a twin from its page without executing it: markdown and the install cell
+    are taken from the page, outputs from the existing twin. The other code cells must be
+    unchanged; otherwise the twin needs `make notebooks`."""
+    twin = twin_of(page)
+    old = nbformat.read(twin, as_version=4)
+    new = read_page(page)
+    new.metadata.pop("jupytext", None)
+    old_code = [c for c in old.cells if c.cell_type == "code"]
+    new_code = [c for c in new.cells if c.cell_type == "code"]
+    if [c.source for c in old_code[1:]] != [c.source for c in new_code[1:]]:
+        raise ValueError(
+            f"{page}: code changed since the twin was executed; run "
+            f"`make notebooks PAGES={page.relative_to(ROOT)}`"
+        )
+    for fresh, executed in zip(new_code, old_code):
+        fresh.outputs, fresh.execution_count = executed.outputs, executed.execution_count
+        fresh.metadata = executed.metadata
+    new.metadata = old.metadata
+    colab.colabify(new, ctx or colab_context(), page)
+    nbformat.write(new, twin)
+    return twin
+
+
+def release(ref: str) -> None:
+    """Point `repository.branch` (Colab buttons and install cells) at ``ref``."""
+    if not re.fullmatch(r"main|\d{4}[fs]", ref):
+        raise ValueError(
+            f"release ref {ref!r} is neither 'main' nor a term tag such as "
+            "'2026f' (the year, then f for fall or s for spring)"
+        )
+    config = ROOT / "_config.yml"
+    text = config.read_text()
+    config.write_text(re.sub(r"(?m)^(  branch:\s*)\S+", lambda m: m.group(1) + ref, text, count=1))
+    for page in notebook_pages():
+        write_install_cell(page)
+    ctx = colab_context()
+    for page in notebook_pages():
+        refresh_twin(page, ctx)
 
 
 def check() -> list[str]:
@@ -165,6 +225,10 @@ def main(argv=None) -> int:
     sub.add_parser("install-cells")
     twins = sub.add_parser("twins")
     twins.add_argument("pages", nargs="*", type=Path)
+    refresh = sub.add_parser("refresh")
+    refresh.add_argument("pages", nargs="*", type=Path)
+    rel = sub.add_parser("release")
+    rel.add_argument("ref")
     sub.add_parser("check")
     args = parser.parse_args(argv)
 
@@ -180,6 +244,13 @@ def main(argv=None) -> int:
             start = time.perf_counter()
             twin = execute_twin(page)
             print(f"{twin.relative_to(ROOT)}  {time.perf_counter() - start:.1f} s", flush=True)
+    elif args.command == "refresh":
+        ctx = colab_context()
+        for page in [p.resolve() for p in args.pages] or notebook_pages():
+            print(refresh_twin(page, ctx).relative_to(ROOT))
+    elif args.command == "release":
+        release(args.ref)
+        print(f"Colab buttons and install cells now use {args.ref!r}; commit, then tag")
     elif args.command == "check":
         problems = check()
         print("\n".join(problems) or "twins and install cells are current")
