@@ -31,6 +31,8 @@ class Context:
     root: Path  # repository root
     labels: dict[str, tuple[str, str]] = field(default_factory=dict)  # label -> (html, title)
     citations: dict[str, str] = field(default_factory=dict)  # bibtex key -> "Author et al., 2023"
+    # The site numbers exercises through the whole book, in reading order; so do the twins.
+    exercises_before: dict[Path, int] = field(default_factory=dict)
 
     def page_url(self, page: Path) -> str:
         return self.site_url + str(page.relative_to(self.root).with_suffix(".html"))
@@ -48,6 +50,15 @@ def collect_labels(pages: list[Path], root: Path) -> dict[str, tuple[str, str]]:
                 rel = str(page.relative_to(root).with_suffix(".html"))
                 labels[match.group(1)] = (f"{rel}#{match.group(1)}", heading)
     return labels
+
+
+def count_exercises(pages: list[Path]) -> dict[Path, int]:
+    """How many exercises come before each page, in reading order."""
+    before, total = {}, 0
+    for page in pages:
+        before[page] = total
+        total += len(re.findall(r"^(`{3,}|:{3,})\{exercise\}", page.read_text(), re.M))
+    return before
 
 
 def collect_citations(bibfile: Path) -> dict[str, str]:
@@ -82,6 +93,7 @@ class Rewriter:
     def __init__(self, ctx: Context, page: Path):
         self.ctx, self.page = ctx, page
         self.exercise_numbers: dict[str, int] = {}
+        self.first_number = ctx.exercises_before.get(page, 0) + 1
 
     def role(self, match: re.Match) -> str:
         role, text = match.group("role"), match.group("text")
@@ -108,7 +120,7 @@ class Rewriter:
 
     def directive(self, name: str, arg: str, options: dict, body: list[str]) -> list[str]:
         if name == "exercise":
-            number = len(self.exercise_numbers) + 1
+            number = self.first_number + len(self.exercise_numbers)
             self.exercise_numbers[options.get("label", str(number))] = number
             title = f"**Exercise {number}.**" + (f" *{arg}*" if arg else "")
             text = self.rewrite(body)

@@ -100,6 +100,7 @@ def colab_context() -> colab.Context:
         root=ROOT,
         labels=colab.collect_labels([p for p in pages if p.exists()], ROOT),
         citations=colab.collect_citations(ROOT / config["bibtex_bibfiles"][0]),
+        exercises_before=colab.count_exercises([p for p in pages if p.exists()]),
     )
 
 
@@ -191,6 +192,57 @@ def release(ref: str) -> None:
         refresh_twin(page, ctx)
 
 
+TIMES = ROOT / "book" / "appendix" / "execution_times.csv"
+TIME_FIELDS = ["page", "profile", "device", "seconds", "date"]
+
+
+def machine() -> str:
+    """The GPU's name, or the CPU's model and core count."""
+    import torch
+
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_name(0)
+    model = (
+        next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            "CPU",
+        )
+        if Path("/proc/cpuinfo").exists()
+        else "CPU"
+    )
+    return f"{model} ({os.cpu_count()} cores)"
+
+
+def record_time(page: Path, seconds: float) -> None:
+    """Keep the latest execution time of ``page`` for this profile and device kind."""
+    import csv
+    import datetime
+
+    from dlcourse import profile
+
+    rows = list(csv.DictReader(TIMES.open())) if TIMES.exists() else []
+    key = (str(page.relative_to(ROOT)), profile.name())
+    rows = [r for r in rows if (r["page"], r["profile"]) != key]
+    rows.append(
+        {
+            "page": key[0],
+            "profile": key[1],
+            "device": machine(),
+            "seconds": f"{seconds:.1f}",
+            "date": datetime.date.today().isoformat(),
+        }
+    )
+    rows.sort(key=lambda r: (r["profile"], r["page"]))
+    with TIMES.open("w", newline="") as f:
+        writer = csv.DictWriter(f, TIME_FIELDS)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
 def check() -> list[str]:
     """Problems with the twins and install cells; an empty list when all is in order."""
     problems = []
@@ -243,7 +295,9 @@ def main(argv=None) -> int:
         for page in pages:
             start = time.perf_counter()
             twin = execute_twin(page)
-            print(f"{twin.relative_to(ROOT)}  {time.perf_counter() - start:.1f} s", flush=True)
+            seconds = time.perf_counter() - start
+            record_time(page, seconds)
+            print(f"{twin.relative_to(ROOT)}  {seconds:.1f} s", flush=True)
     elif args.command == "refresh":
         ctx = colab_context()
         for page in [p.resolve() for p in args.pages] or notebook_pages():
