@@ -14,7 +14,7 @@ NBVAL := $(PY) -m pytest -p no:cacheprovider --nbval --nbval-sanitize-with tests
 TWINS = $(if $(PAGES),$(PAGES:.md=.ipynb),$(shell $(PY) code/tools/pages.py list | sed 's/\.md$$/.ipynb/'))
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help setup data book test unit nbval site lint pages notebooks check bench clean
+.PHONY: help setup data browser book test unit nbval site lint pages notebooks check links bench clean
 
 help:
 	@echo "make book       build the website, executing every page (_build/html)"
@@ -39,6 +39,12 @@ $(STAMP): requirements.txt pyproject.toml
 data: $(STAMP)
 	$(PY) code/tools/get_data.py
 
+# Debian's Chromium, for the browser tests of the built site (tests/site/test_browser.py).
+browser:
+	@command -v chromium >/dev/null || { \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo "sudo -n"); \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium; }
+
 # -- the book -------------------------------------------------------------------------
 book: setup
 	$(PY) code/tools/pages.py check
@@ -52,7 +58,7 @@ notebooks: setup
 	$(PY) code/tools/pages.py twins $(PAGES)
 
 # -- tests ----------------------------------------------------------------------------
-test: setup lint unit nbval book site
+test: setup lint unit nbval book site links
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check code tests
@@ -64,11 +70,14 @@ unit: $(STAMP)
 nbval: setup
 	$(NBVAL) $(TWINS)
 
-site: $(STAMP)
+site: $(STAMP) browser
 	$(PY) -m pytest tests/site
 
 check: $(STAMP)
 	$(PY) code/tools/pages.py check
+
+links: $(STAMP)
+	$(PY) code/tools/links.py check
 
 bench: setup
 	$(PY) code/tools/benchmark.py

@@ -129,3 +129,14 @@ def test_nbval_fails_when_a_function_the_page_uses_changes(tmp_path):
     assert "Cell outputs differ" in failing.stdout
     assert "Cell 5: Cell outputs differ" in failing.stdout, failing.stdout[-3000:]
     assert "label:" in failing.stdout  # the cell that prints a generated label
+
+
+def test_external_links_are_listed_in_one_place():
+    import links  # code/tools/links.py
+
+    in_pages, listed = links.urls_in_pages(), links.listed()
+    assert in_pages == listed, (
+        f"book/links.txt is out of date: new {sorted(set(in_pages) - set(listed))}, "
+        f"gone {sorted(set(listed) - set(in_pages))}; update it from "
+        "`python code/tools/links.py list` (and check them with `make links`)"
+    )

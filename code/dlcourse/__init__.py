@@ -7,10 +7,24 @@ package changes no global state: pages call ``dlcourse.set_seed`` themselves.
 
 from . import profile
 from .autograd import check_grad, derivative, numerical_grad, plot_function_and_derivative
+from .cnn import (
+    Conv2D,
+    LeNet,
+    corr2d,
+    corr2d_multi_in,
+    corr2d_multi_in_out,
+    corr2d_multi_in_out_1x1,
+    init_cnn,
+    layer_summary,
+    min_input_size,
+    num_params,
+    pool2d,
+)
 from .data import FashionMNIST, SyntheticRegressionData, write_house_tiny_csv
 from .dropout import DropoutMLP, DropoutMLPScratch, dropout_layer
 from .linear_regression import LinearRegression, LinearRegressionScratch
 from .mlp import MLP, MLPScratch, relu
+from .modern_cnn import VGG, AlexNet, GoogLeNet, Inception, NiN, nin_block, vgg_block
 from .plotting import ProgressBoard, plot, show_images
 from .softmax_regression import (
     SoftmaxRegression,
@@ -35,17 +49,24 @@ __version__ = "2026.11.0"
 
 __all__ = [
     "SGD",
+    "VGG",
+    "AlexNet",
     "Classifier",
+    "Conv2D",
     "DataModule",
     "DropoutMLP",
     "DropoutMLPScratch",
     "FashionMNIST",
+    "GoogLeNet",
     "History",
+    "Inception",
+    "LeNet",
     "LinearRegression",
     "LinearRegressionScratch",
     "MLP",
     "MLPScratch",
     "Module",
+    "NiN",
     "ProgressBoard",
     "SoftmaxRegression",
     "SoftmaxRegressionScratch",
@@ -54,17 +75,27 @@ __all__ = [
     "Timer",
     "Trainer",
     "check_grad",
+    "corr2d",
+    "corr2d_multi_in",
+    "corr2d_multi_in_out",
+    "corr2d_multi_in_out_1x1",
     "cross_entropy",
     "derivative",
     "describe",
     "dropout_layer",
     "float32_fields",
+    "init_cnn",
+    "layer_summary",
     "log_softmax",
+    "min_input_size",
+    "nin_block",
     "num_gpus",
     "numerical_grad",
+    "num_params",
     "plot",
     "plot_function_and_derivative",
     "profile",
+    "pool2d",
     "relu",
     "set_seed",
     "shares_storage",
@@ -73,4 +104,5 @@ __all__ = [
     "try_all_gpus",
     "try_gpu",
     "write_house_tiny_csv",
+    "vgg_block",
 ]

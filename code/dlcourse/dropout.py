@@ -1,0 +1,127 @@
+"""Dropout (section 5.6): ``dropout_layer`` written out, an MLP that applies it by hand
+(``DropoutMLPScratch``) and the concise version with ``nn.Dropout`` (``DropoutMLP``)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .mlp import _check_lr, _check_size, relu
+from .training import Classifier
+
+
+def _check_p(name: str, p) -> None:
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
+        raise ValueError(f"{name} is a probability and must lie in [0, 1], got {p!r}")
+
+
+def dropout_layer(X: torch.Tensor, p: float) -> torch.Tensor:
+    """Zero each element of ``X`` with probability ``p`` and divide the survivors by 1 - p.
+
+    The division keeps the expectation: E[output] = (1 - p) * X / (1 - p) = X. The result
+    has the shape of ``X``. Call it in training only; at test time a network uses ``X``.
+    """
+    if not isinstance(X, torch.Tensor) or not X.is_floating_point():
+        dtype = X.dtype if isinstance(X, torch.Tensor) else type(X).__name__
+        raise TypeError(
+            f"dropout_layer needs a floating-point tensor, got dtype {dtype}; "
+            "convert it first, e.g. X.float()"
+        )
+    _check_p("p", p)
+    if p == 1:
+        return torch.zeros_like(X)  # everything dropped (and no division by zero)
+    # torch.rand is uniform on [0, 1), so P(u >= p) = 1 - p exactly; p = 0 keeps all.
+    keep = (torch.rand(X.shape, device=X.device) >= p).to(X.dtype)
+    return keep * X / (1.0 - p)
+
+
+class DropoutMLPScratch(Classifier):
+    """Two hidden ReLU layers, each followed by ``dropout_layer`` while training (section 5.6).
+
+    In evaluation mode (``model.eval()``) no unit is dropped: the network is deterministic.
+    """
+
+    def __init__(
+        self,
+        num_outputs: int = 10,
+        num_hiddens_1: int = 256,
+        num_hiddens_2: int = 256,
+        dropout_1: float = 0.5,
+        dropout_2: float = 0.5,
+        lr: float = 0.1,
+        num_inputs: int = 784,
+    ):
+        super().__init__()
+        for name, value in (
+            ("num_outputs", num_outputs),
+            ("num_hiddens_1", num_hiddens_1),
+            ("num_hiddens_2", num_hiddens_2),
+            ("num_inputs", num_inputs),
+        ):
+            _check_size(name, value)
+        _check_p("dropout_1", dropout_1)
+        _check_p("dropout_2", dropout_2)
+        _check_lr(lr)
+        self.num_inputs, self.lr = num_inputs, lr
+        self.dropout_1, self.dropout_2 = dropout_1, dropout_2
+        self.lin1 = nn.Linear(num_inputs, num_hiddens_1)
+        self.lin2 = nn.Linear(num_hiddens_1, num_hiddens_2)
+        self.lin3 = nn.Linear(num_hiddens_2, num_outputs)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        H1 = relu(self.lin1(X.reshape(-1, self.num_inputs)))  # (batch_size, num_hiddens_1)
+        if self.training:  # set by model.train() / model.eval(); the Trainer calls both
+            H1 = dropout_layer(H1, self.dropout_1)
+        H2 = relu(self.lin2(H1))  # (batch_size, num_hiddens_2)
+        if self.training:
+            H2 = dropout_layer(H2, self.dropout_2)
+        return self.lin3(H2)  # (batch_size, num_outputs)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=self.lr)
+
+
+class DropoutMLP(Classifier):
+    """Concise dropout MLP (section 5.6): ``nn.Dropout`` after each hidden ReLU layer.
+
+    ``nn.Dropout`` drops only in training mode, so ``model.eval()`` switches it off.
+    """
+
+    def __init__(
+        self,
+        num_outputs: int = 10,
+        num_hiddens_1: int = 256,
+        num_hiddens_2: int = 256,
+        dropout_1: float = 0.5,
+        dropout_2: float = 0.5,
+        lr: float = 0.1,
+        num_inputs: int = 784,
+    ):
+        super().__init__()
+        for name, value in (
+            ("num_outputs", num_outputs),
+            ("num_hiddens_1", num_hiddens_1),
+            ("num_hiddens_2", num_hiddens_2),
+            ("num_inputs", num_inputs),
+        ):
+            _check_size(name, value)
+        _check_p("dropout_1", dropout_1)
+        _check_p("dropout_2", dropout_2)
+        _check_lr(lr)
+        self.lr = lr
+        self.net = nn.Sequential(
+            nn.Flatten(),
+            nn.Linear(num_inputs, num_hiddens_1),
+            nn.ReLU(),
+            nn.Dropout(dropout_1),  # drops only in training mode
+            nn.Linear(num_hiddens_1, num_hiddens_2),
+            nn.ReLU(),
+            nn.Dropout(dropout_2),
+            nn.Linear(num_hiddens_2, num_outputs),
+        )
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        return self.net(X)  # (batch_size, num_outputs)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=self.lr)
