@@ -47,6 +47,7 @@ def test_a_cell_that_raises_fails_the_build(tmp_path):
     shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
     (tmp_path / "book").mkdir()
     shutil.copy(ROOT / "book" / "references.bib", tmp_path / "book" / "references.bib")
+    shutil.copytree(ROOT / "book" / "_static", tmp_path / "book" / "_static")
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/index\n")
 
     broken = build(tmp_path, 'raise RuntimeError("planted failure")')

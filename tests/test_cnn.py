@@ -24,8 +24,9 @@ def test_corr2d_textbook_example():
     torch.testing.assert_close(dlcourse.corr2d(X, K), torch.tensor([[19.0, 25.0], [37.0, 43.0]]))
 
 
-@pytest.mark.parametrize("x_shape, k_shape", [((5, 7), (2, 3)), ((8, 8), (3, 3)),
-                                               ((6, 4), (6, 1)), ((4, 4), (4, 4))])
+@pytest.mark.parametrize(
+    "x_shape, k_shape", [((5, 7), (2, 3)), ((8, 8), (3, 3)), ((6, 4), (6, 1)), ((4, 4), (4, 4))]
+)
 def test_corr2d_matches_conv2d(x_shape, k_shape):
     X, K = torch.randn(x_shape), torch.randn(k_shape)
     torch.testing.assert_close(dlcourse.corr2d(X, K), conv(X, K))
@@ -65,8 +66,10 @@ def test_corr2d_rejects_a_kernel_larger_than_the_input():
         dlcourse.corr2d(torch.ones(2, 5), torch.ones(3, 2))
 
 
-@pytest.mark.parametrize("X, K, name", [(torch.ones(1, 4, 4), torch.ones(2, 2), "X"),
-                                        (torch.ones(4, 4), torch.ones(2), "K")])
+@pytest.mark.parametrize(
+    "X, K, name",
+    [(torch.ones(1, 4, 4), torch.ones(2, 2), "X"), (torch.ones(4, 4), torch.ones(2), "K")],
+)
 def test_corr2d_rejects_tensors_that_are_not_2d(X, K, name):
     with pytest.raises(ValueError, match=rf"{name} must be a 2-D tensor.*got shape"):
         dlcourse.corr2d(X, K)
@@ -137,10 +140,12 @@ def test_pool2d_textbook_example():
 @pytest.mark.parametrize("pool_size", [(2, 2), (3, 2), (1, 4), (5, 6)])
 def test_pool2d_matches_torch(pool_size):
     X = torch.randn(5, 6)
-    torch.testing.assert_close(dlcourse.pool2d(X, pool_size, "max"),
-                               F.max_pool2d(X[None, None], pool_size, stride=1)[0, 0])
-    torch.testing.assert_close(dlcourse.pool2d(X, pool_size, "avg"),
-                               F.avg_pool2d(X[None, None], pool_size, stride=1)[0, 0])
+    torch.testing.assert_close(
+        dlcourse.pool2d(X, pool_size, "max"), F.max_pool2d(X[None, None], pool_size, stride=1)[0, 0]
+    )
+    torch.testing.assert_close(
+        dlcourse.pool2d(X, pool_size, "avg"), F.avg_pool2d(X[None, None], pool_size, stride=1)[0, 0]
+    )
 
 
 def test_pool2d_average_of_integers_is_a_float():
@@ -221,8 +226,9 @@ def test_modern_lenet_has_batch_norm_relu_and_max_pooling():
     assert model(torch.rand(4, 1, 28, 28)).shape == (4, 10)
 
 
-@pytest.mark.parametrize("options", [{}, {"activation": nn.ReLU, "pool": nn.MaxPool2d,
-                                          "batch_norm": True}])
+@pytest.mark.parametrize(
+    "options", [{}, {"activation": nn.ReLU, "pool": nn.MaxPool2d, "batch_norm": True}]
+)
 def test_lenet_smoke_a_few_steps_lower_the_loss(options):
     X, y = torch.rand(32, 1, 28, 28), torch.randint(0, 10, (32,))
     model = dlcourse.LeNet(lr=0.5, **options)
@@ -251,8 +257,9 @@ def test_lenet_rejects_images_of_the_wrong_size_and_too_small_a_size():
 
 # -- min_input_size and layer_summary's error ----------------------------------------------
 def test_min_input_size_is_the_smallest_size_that_runs():
-    net = nn.Sequential(nn.Conv2d(1, 2, 5), nn.MaxPool2d(2), nn.Conv2d(2, 2, 3), nn.Flatten(),
-                        nn.LazyLinear(3))
+    net = nn.Sequential(
+        nn.Conv2d(1, 2, 5), nn.MaxPool2d(2), nn.Conv2d(2, 2, 3), nn.Flatten(), nn.LazyLinear(3)
+    )
     n = dlcourse.min_input_size(net)
     assert n == 10  # 5x5 conv: 10 -> 6, pooling: 6 -> 3, 3x3 conv: 3 -> 1
     assert cnn._runs(net[:3], 1, n) and not cnn._runs(net[:3], 1, n - 1)
@@ -260,8 +267,11 @@ def test_min_input_size_is_the_smallest_size_that_runs():
 
 def test_layer_summary_names_the_layer_and_the_smallest_input():
     net = dlcourse.LeNet().net
-    with pytest.raises(ValueError, match=r"layer 3 \(Conv2d\).*smallest input this network "
-                                         r"accepts is 12x12"):
+    with pytest.raises(
+        ValueError,
+        match=r"layer 3 \(Conv2d\).*smallest input this network "
+        r"accepts is 12x12",
+    ):
         dlcourse.layer_summary(net, (1, 1, 8, 8))
 
 
@@ -297,8 +307,7 @@ def test_training_makes_no_host_synchronisation_per_batch(monkeypatch):
         return original(self)
 
     monkeypatch.setattr(torch.Tensor, "item", counting_item)
-    trainer = dlcourse.Trainer(max_epochs=1, verbose=False, board=False,
-                               check_every_batch=False)
+    trainer = dlcourse.Trainer(max_epochs=1, verbose=False, board=False, check_every_batch=False)
     trainer.fit(dlcourse.LeNet(), TinyImages())
     assert len(calls) == 0  # 4 training batches, none read back one by one
 

@@ -47,16 +47,24 @@ def test_alexnet_shapes_at_224():
 
 def test_alexnet_parameter_count():
     model = on_meta(dlcourse.AlexNet)
-    convs = (conv_params(1, 96, 11) + conv_params(96, 256, 5) + conv_params(256, 384, 3)
-             + conv_params(384, 384, 3) + conv_params(384, 256, 3))
+    convs = (
+        conv_params(1, 96, 11)
+        + conv_params(96, 256, 5)
+        + conv_params(256, 384, 3)
+        + conv_params(384, 384, 3)
+        + conv_params(384, 256, 3)
+    )
     dense = linear_params(6400, 4096) + linear_params(4096, 4096) + linear_params(4096, 10)
     assert dlcourse.num_params(model) == convs + dense == 46_764_746
 
 
 def test_alexnet_smallest_image_is_65_and_the_error_says_so():
     assert on_meta(lambda: dlcourse.AlexNet(image_size=65)).min_size == 65
-    with pytest.raises(ValueError, match=r"image_size \(64, 64\) is too small for AlexNet: "
-                                         r"its smallest input is 65x65"):
+    with pytest.raises(
+        ValueError,
+        match=r"image_size \(64, 64\) is too small for AlexNet: "
+        r"its smallest input is 65x65",
+    ):
         on_meta(lambda: dlcourse.AlexNet(image_size=64))
 
 
@@ -68,14 +76,37 @@ def test_alexnet_rejects_another_image_size_at_forward():
 
 def test_alexnet_weights_are_initialised_in_the_constructor():
     """d2l 1.0.3 applies init_cnn to lazy layers, which silently keeps PyTorch's default
-    initialisation; here every layer exists, so its weights are Xavier-uniform."""
+    initialisation; here every layer exists, so the weights are He-normal and biases zero."""
     model = dlcourse.AlexNet(image_size=65)
-    for layer in model.net:
-        if isinstance(layer, (nn.Conv2d, nn.Linear)):
-            fan_in, fan_out = nn.init._calculate_fan_in_and_fan_out(layer.weight)
-            bound = math.sqrt(6 / (fan_in + fan_out))
-            assert layer.weight.abs().max() <= bound
-            assert layer.weight.std().item() == pytest.approx(bound / math.sqrt(3), rel=0.1)
+    layers = [m for m in model.net if isinstance(m, (nn.Conv2d, nn.Linear))]
+    assert len(layers) == 8
+    for layer in layers:
+        fan_in, _ = nn.init._calculate_fan_in_and_fan_out(layer.weight)
+        assert layer.weight.std().item() == pytest.approx(math.sqrt(2 / fan_in), rel=0.1)
+        assert torch.count_nonzero(layer.bias) == 0
+    # PyTorch's default (uniform on +-1/sqrt(fan_in)) has a std of 1/sqrt(3 fan_in),
+    # 2.4 times smaller: the check above tells the two apart
+    first = layers[0]
+    assert first.weight.std().item() > 2 / math.sqrt(3 * 121)
+
+
+def test_every_network_is_initialised_by_its_constructor():
+    for make in (
+        lambda: dlcourse.VGG(arch=((1, 8), (1, 16)), image_size=16),
+        dlcourse.NiN,
+        dlcourse.GoogLeNet,
+    ):
+        torch.manual_seed(0)
+        model = make()
+        for layer in model.modules():
+            if isinstance(layer, (nn.Conv2d, nn.Linear)) and layer.weight.numel() > 1000:
+                fan_in, _ = nn.init._calculate_fan_in_and_fan_out(layer.weight)
+                assert layer.weight.std().item() == pytest.approx(math.sqrt(2 / fan_in), rel=0.15)
+
+
+def test_init_cnn_kaiming_refuses_lazy_layers():
+    with pytest.raises(ValueError, match="LazyLinear has no weights yet"):
+        nn.Sequential(nn.LazyLinear(4)).apply(dlcourse.init_cnn_kaiming)
 
 
 # -- VGG and NiN ---------------------------------------------------------------------------
@@ -95,9 +126,13 @@ def test_vgg11_parameter_count_and_shapes():
     dense = linear_params(512 * 7 * 7, 4096) + linear_params(4096, 4096) + linear_params(4096, 10)
     assert dlcourse.num_params(model) == convs + dense == 128_806_154
     rows = dlcourse.layer_summary(model.net, (1, 1, 224, 224))
-    assert [r.output_shape for r in rows[:5]] == [(1, 64, 112, 112), (1, 128, 56, 56),
-                                                  (1, 256, 28, 28), (1, 512, 14, 14),
-                                                  (1, 512, 7, 7)]
+    assert [r.output_shape for r in rows[:5]] == [
+        (1, 64, 112, 112),
+        (1, 128, 56, 56),
+        (1, 256, 28, 28),
+        (1, 512, 14, 14),
+        (1, 512, 7, 7),
+    ]
     assert model.min_size == 32
 
 
@@ -116,17 +151,28 @@ def test_nin_parameter_count_and_shapes():
     assert dlcourse.num_params(model) == expected == 1_992_166
     rows = dlcourse.layer_summary(model.net, (1, 1, 224, 224))
     assert [r.output_shape for r in rows] == [
-        (1, 96, 54, 54), (1, 96, 26, 26), (1, 256, 26, 26), (1, 256, 12, 12),
-        (1, 384, 12, 12), (1, 384, 5, 5), (1, 384, 5, 5), (1, 10, 5, 5), (1, 10, 1, 1),
-        (1, 10)]
+        (1, 96, 54, 54),
+        (1, 96, 26, 26),
+        (1, 256, 26, 26),
+        (1, 256, 12, 12),
+        (1, 384, 12, 12),
+        (1, 384, 5, 5),
+        (1, 384, 5, 5),
+        (1, 10, 5, 5),
+        (1, 10, 1, 1),
+        (1, 10),
+    ]
 
 
 def test_nin_too_small_input_names_the_smallest_size():
     model = dlcourse.NiN()
     assert model.min_size == 67
     assert model(torch.zeros(2, 1, 67, 67)).shape == (2, 10)
-    with pytest.raises(ValueError, match=r"66x66 images are too small for NiN: its smallest "
-                                         r"input is 67x67"):
+    with pytest.raises(
+        ValueError,
+        match=r"66x66 images are too small for NiN: its smallest "
+        r"input is 67x67",
+    ):
         model(torch.zeros(2, 1, 66, 66))
 
 
@@ -138,19 +184,39 @@ def test_inception_concatenates_four_paths_of_the_input_size():
     assert block.out_channels == 256 and Y.shape == (2, 256, 7, 5)
     torch.testing.assert_close(Y[:, :64], block.b1(X))  # path 1 first, path 4 last
     torch.testing.assert_close(Y[:, -32:], block.b4(X))
-    expected = (conv_params(192, 64, 1) + conv_params(192, 96, 1) + conv_params(96, 128, 3)
-                + conv_params(192, 16, 1) + conv_params(16, 32, 5) + conv_params(192, 32, 1))
+    expected = (
+        conv_params(192, 64, 1)
+        + conv_params(192, 96, 1)
+        + conv_params(96, 128, 3)
+        + conv_params(192, 16, 1)
+        + conv_params(16, 32, 5)
+        + conv_params(192, 32, 1)
+    )
     assert dlcourse.num_params(block) == expected
 
 
 def test_googlenet_stage_shapes_at_96_and_parameter_count():
     model = dlcourse.GoogLeNet()
     rows = dlcourse.layer_summary(model.net, (1, 1, 96, 96))
-    assert [r.output_shape for r in rows] == [(1, 64, 24, 24), (1, 192, 12, 12),
-                                              (1, 480, 6, 6), (1, 832, 3, 3), (1, 1024),
-                                              (1, 10)]
-    channels = [(192, 256), (256, 480), (480, 512), (512, 512), (512, 512), (512, 528),
-                (528, 832), (832, 832), (832, 1024)]
+    assert [r.output_shape for r in rows] == [
+        (1, 64, 24, 24),
+        (1, 192, 12, 12),
+        (1, 480, 6, 6),
+        (1, 832, 3, 3),
+        (1, 1024),
+        (1, 10),
+    ]
+    channels = [
+        (192, 256),
+        (256, 480),
+        (480, 512),
+        (512, 512),
+        (512, 512),
+        (512, 528),
+        (528, 832),
+        (832, 832),
+        (832, 1024),
+    ]
     inceptions = [m for m in model.modules() if isinstance(m, dlcourse.Inception)]
     assert [(b.b1[0].in_channels, b.out_channels) for b in inceptions] == channels
     stem = conv_params(1, 64, 7) + conv_params(64, 64, 1) + conv_params(64, 192, 3)
@@ -169,12 +235,16 @@ def test_googlenet_accepts_any_size_down_to_one_pixel():
         model(torch.zeros(1, 3, 32, 32))
 
 
-@pytest.mark.parametrize("make, size", [
-    (lambda: dlcourse.AlexNet(lr=0.02, image_size=65), 65),
-    (lambda: dlcourse.VGG(arch=((1, 8), (1, 16)), lr=0.05, image_size=16), 16),
-    (lambda: dlcourse.NiN(lr=0.05), 67),
-    (lambda: dlcourse.GoogLeNet(lr=0.05), 32),
-], ids=["AlexNet", "VGG", "NiN", "GoogLeNet"])
+@pytest.mark.parametrize(
+    "make, size",
+    [
+        (lambda: dlcourse.AlexNet(lr=0.02, image_size=65), 65),
+        (lambda: dlcourse.VGG(arch=((1, 8), (1, 16)), lr=0.05, image_size=16), 16),
+        (lambda: dlcourse.NiN(lr=0.05), 67),
+        (lambda: dlcourse.GoogLeNet(lr=0.05), 16),
+    ],
+    ids=["AlexNet", "VGG", "NiN", "GoogLeNet"],
+)
 def test_smoke_a_few_steps_lower_the_loss(make, size):
     """Fitting one fixed batch: the loss after some steps is below the first one."""
     X, y = torch.rand(16, 1, size, size), torch.arange(16) % 10
@@ -195,8 +265,10 @@ def test_smoke_a_few_steps_lower_the_loss(make, size):
     assert after < before
 
 
-@pytest.mark.parametrize("make", [lambda: dlcourse.AlexNet(lr=-1, image_size=65),
-                                  lambda: dlcourse.GoogLeNet(num_classes=1)])
+@pytest.mark.parametrize(
+    "make",
+    [lambda: dlcourse.AlexNet(lr=-1, image_size=65), lambda: dlcourse.GoogLeNet(num_classes=1)],
+)
 def test_bad_hyperparameters_are_rejected(make):
     with pytest.raises(ValueError, match="lr must be a positive number|num_classes must be"):
         make()

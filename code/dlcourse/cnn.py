@@ -3,8 +3,8 @@
 ``corr2d`` (7.2), ``corr2d_multi_in``, ``corr2d_multi_in_out`` and
 ``corr2d_multi_in_out_1x1`` (7.4) and ``pool2d`` (7.5) are the operations written out with
 tensor slicing; ``Conv2D`` is a convolutional layer built on ``corr2d``; ``LeNet`` (7.6) is
-the first CNN the book trains. ``init_cnn``, ``layer_summary`` and ``min_input_size`` serve
-the CNNs of chapter 8 as well.
+the first CNN the book trains. ``init_cnn`` (Xavier), ``init_cnn_kaiming`` (He),
+``layer_summary`` and ``min_input_size`` serve the CNNs of chapter 8 as well.
 """
 
 from __future__ import annotations
@@ -168,6 +168,23 @@ def init_cnn(module: nn.Module) -> None:
         nn.init.xavier_uniform_(module.weight)
 
 
+def init_cnn_kaiming(module: nn.Module) -> None:
+    """He (Kaiming) normal weights and zero biases for every convolutional and linear layer.
+
+    Xavier's rule keeps the signal's variance for layers without a nonlinearity; a ReLU
+    zeroes half of its inputs and so halves the variance at every layer, and deep ReLU
+    networks initialised with Xavier start with nearly constant outputs. He et al. (2015)
+    double the variance, std = sqrt(2 / fan_in), which keeps the signal's size through any
+    number of ReLU layers. Lazy layers without weights are refused, as in ``init_cnn``.
+    """
+    if isinstance(module, nn.modules.lazy.LazyModuleMixin) and module.has_uninitialized_params():
+        init_cnn(module)  # raises the same error
+    if isinstance(module, (nn.Conv2d, nn.Linear)):
+        nn.init.kaiming_normal_(module.weight, nonlinearity="relu")
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+
+
 def _spatial_part(net: nn.Module) -> nn.Module:
     """The layers of a Sequential before its first Flatten (all of ``net`` otherwise)."""
     if isinstance(net, nn.Sequential):
@@ -216,8 +233,7 @@ def min_input_size(net: nn.Module, in_channels: int = 1, limit: int = 4096) -> i
         spatial.train(was_training)
 
 
-def flat_features(body: nn.Module, in_channels: int, image_size: tuple[int, int],
-                  name: str) -> int:
+def flat_features(body: nn.Module, in_channels: int, image_size: tuple[int, int], name: str) -> int:
     """Number of values that ``body`` outputs for one image: the in-features of the first
     linear layer after it. Raises a ValueError naming the smallest usable size when
     ``image_size`` is too small for ``body``."""
@@ -239,13 +255,19 @@ def _check_image_size(image_size) -> tuple[int, int]:
         image_size = (image_size, image_size)
     image_size = tuple(image_size)
     if len(image_size) != 2 or not all(isinstance(s, int) and s > 0 for s in image_size):
-        raise ValueError(f"image_size must be a positive int or (height, width), got "
-                         f"{image_size!r}")
+        raise ValueError(
+            f"image_size must be a positive int or (height, width), got {image_size!r}"
+        )
     return image_size
 
 
-def check_input(X: torch.Tensor, in_channels: int, image_size: tuple[int, int] | None,
-                name: str, min_size: int = 1) -> None:
+def check_input(
+    X: torch.Tensor,
+    in_channels: int,
+    image_size: tuple[int, int] | None,
+    name: str,
+    min_size: int = 1,
+) -> None:
     """Raise a ValueError that says what to change when a batch does not fit a CNN."""
     if X.ndim != 4 or X.shape[1] != in_channels:
         raise ValueError(
@@ -347,17 +369,25 @@ class LeNet(Classifier):
             return [kind(n)] if batch_norm else []
 
         body = nn.Sequential(
-            nn.Conv2d(1, 6, kernel_size=5, padding=2), *norm(nn.BatchNorm2d, 6), activation(),
+            nn.Conv2d(1, 6, kernel_size=5, padding=2),
+            *norm(nn.BatchNorm2d, 6),
+            activation(),
             pool(kernel_size=2, stride=2),  # (6, 28, 28) -> (6, 14, 14)
-            nn.Conv2d(6, 16, kernel_size=5), *norm(nn.BatchNorm2d, 16), activation(),
+            nn.Conv2d(6, 16, kernel_size=5),
+            *norm(nn.BatchNorm2d, 16),
+            activation(),
             pool(kernel_size=2, stride=2),  # (16, 10, 10) -> (16, 5, 5)
         )
         num_flat = flat_features(body, 1, self.image_size, "LeNet")  # 16 * 5 * 5 = 400
         self.net = nn.Sequential(
             *body,
             nn.Flatten(),
-            nn.Linear(num_flat, 120), *norm(nn.BatchNorm1d, 120), activation(),
-            nn.Linear(120, 84), *norm(nn.BatchNorm1d, 84), activation(),
+            nn.Linear(num_flat, 120),
+            *norm(nn.BatchNorm1d, 120),
+            activation(),
+            nn.Linear(120, 84),
+            *norm(nn.BatchNorm1d, 84),
+            activation(),
             nn.Linear(84, num_classes),
         )
         self.net.apply(init_cnn)  # every layer exists already, so this takes effect
