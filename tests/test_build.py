@@ -38,7 +38,8 @@ def build(tmp_path: Path, code: str) -> subprocess.CompletedProcess:
     (book / "index.md").write_text(PAGE.format(code=code))
     return subprocess.run(
         [str(JUPYTER_BOOK), "build", str(tmp_path), "-W", "-n", "--keep-going"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
 
 

@@ -35,7 +35,8 @@ def listed() -> list[str]:
     return sorted(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
 
-def online(host: str = "pypi.org") -> bool:
+def online(host: str = "example.com") -> bool:
+    """True when the open internet is reachable (package mirrors alone do not count)."""
     try:
         socket.create_connection((host, 443), timeout=3).close()
         return True
