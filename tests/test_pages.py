@@ -140,3 +140,23 @@ def test_external_links_are_listed_in_one_place():
         f"gone {sorted(set(listed) - set(in_pages))}; update it from "
         "`python code/tools/links.py list` (and check them with `make links`)"
     )
+
+
+def test_release_pins_colab_installs_to_a_term_tag(tmp_path, monkeypatch):
+    book = tmp_path / "book"
+    shutil.copytree(ROOT / "book" / "ch03_linear_regression", book / "ch03_linear_regression")
+    shutil.copy(ROOT / "book" / "references.bib", book / "references.bib")
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    page = book / "ch03_linear_regression" / "synthetic_data.md"
+    monkeypatch.setattr(pages, "ROOT", tmp_path)
+    monkeypatch.setattr(pages, "toc_files", lambda: [page])
+
+    pages.release("2026f")
+    assert pages.install_ref()[1] == "2026f"
+    twin = nbformat.read(pages.twin_of(page), as_version=4)
+    first_code = next(c for c in twin.cells if c.cell_type == "code")
+    assert "d2l-course-book@2026f" in first_code.source
+    assert pages.check() == []
+    with pytest.raises(ValueError, match="'fall26' is neither 'main' nor a term tag"):
+        pages.release("fall26")
