@@ -103,7 +103,7 @@ def test_page_in_the_browser(open_page, page):
     assert broken == [], f"broken images: {broken}"
 
     if tab.locator(".math").count():
-        tab.wait_for_selector("mjx-container", timeout=15000)
+        tab.wait_for_selector("mjx-container", state="attached", timeout=15000)
         assert tab.locator("mjx-container").count() >= tab.locator(".math").count()
         assert tab.locator("mjx-merror").count() == 0, "MathJax could not typeset a formula"
 
@@ -142,5 +142,5 @@ def test_solutions_are_folded_until_clicked(open_page, page):
 def test_no_request_leaves_localhost(open_page):
     """The pages need nothing from the internet (MathJax, fonts and scripts are bundled)."""
     tab = open_page(ROOT / "book" / "ch03_linear_regression" / "synthetic_data.md")
-    tab.wait_for_selector("mjx-container", timeout=15000)
+    tab.wait_for_selector("mjx-container", state="attached", timeout=15000)
     assert open_page.blocked == []
