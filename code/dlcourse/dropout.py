@@ -35,6 +35,20 @@ def dropout_layer(X: torch.Tensor, p: float) -> torch.Tensor:
     return keep * X / (1.0 - p)
 
 
+def _check_args(num_outputs, num_hiddens_1, num_hiddens_2, dropout_1, dropout_2, lr, num_inputs):
+    """The constructor checks shared by both dropout MLPs."""
+    for name, value in (
+        ("num_outputs", num_outputs),
+        ("num_hiddens_1", num_hiddens_1),
+        ("num_hiddens_2", num_hiddens_2),
+        ("num_inputs", num_inputs),
+    ):
+        _check_size(name, value)
+    _check_p("dropout_1", dropout_1)
+    _check_p("dropout_2", dropout_2)
+    _check_lr(lr)
+
+
 class DropoutMLPScratch(Classifier):
     """Two hidden ReLU layers, each followed by ``dropout_layer`` while training (section 5.6).
 
@@ -52,16 +66,7 @@ class DropoutMLPScratch(Classifier):
         num_inputs: int = 784,
     ):
         super().__init__()
-        for name, value in (
-            ("num_outputs", num_outputs),
-            ("num_hiddens_1", num_hiddens_1),
-            ("num_hiddens_2", num_hiddens_2),
-            ("num_inputs", num_inputs),
-        ):
-            _check_size(name, value)
-        _check_p("dropout_1", dropout_1)
-        _check_p("dropout_2", dropout_2)
-        _check_lr(lr)
+        _check_args(num_outputs, num_hiddens_1, num_hiddens_2, dropout_1, dropout_2, lr, num_inputs)
         self.num_inputs, self.lr = num_inputs, lr
         self.dropout_1, self.dropout_2 = dropout_1, dropout_2
         self.lin1 = nn.Linear(num_inputs, num_hiddens_1)
@@ -98,16 +103,7 @@ class DropoutMLP(Classifier):
         num_inputs: int = 784,
     ):
         super().__init__()
-        for name, value in (
-            ("num_outputs", num_outputs),
-            ("num_hiddens_1", num_hiddens_1),
-            ("num_hiddens_2", num_hiddens_2),
-            ("num_inputs", num_inputs),
-        ):
-            _check_size(name, value)
-        _check_p("dropout_1", dropout_1)
-        _check_p("dropout_2", dropout_2)
-        _check_lr(lr)
+        _check_args(num_outputs, num_hiddens_1, num_hiddens_2, dropout_1, dropout_2, lr, num_inputs)
         self.lr = lr
         self.net = nn.Sequential(
             nn.Flatten(),

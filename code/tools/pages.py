@@ -168,7 +168,11 @@ def refresh_twin(page: Path, ctx: colab.Context | None = None) -> Path:
         )
     for fresh, executed in zip(new_code, old_code):
         fresh.outputs, fresh.execution_count = executed.outputs, executed.execution_count
-        fresh.metadata = executed.metadata
+        fresh.metadata, fresh.id = executed.metadata, executed.id
+    # Keep the markdown cells' ids too, so a refresh changes only what really changed.
+    old_markdown = [c for c in old.cells if c.cell_type == "markdown"]
+    for fresh, kept in zip([c for c in new.cells if c.cell_type == "markdown"], old_markdown):
+        fresh.id = kept.id
     new.metadata = old.metadata
     colab.colabify(new, ctx or colab_context(), page)
     nbformat.write(new, twin)
