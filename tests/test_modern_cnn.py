@@ -136,6 +136,30 @@ def test_vgg11_parameter_count_and_shapes():
     assert model.min_size == 32
 
 
+def test_narrow_vgg11_of_the_textbook_parameter_count_and_shapes():
+    """d2l trains VGG-11 with every block's channels divided by 4 (section 8.2)."""
+    arch = ((1, 16), (1, 32), (2, 64), (2, 128), (2, 128))
+    model = on_meta(lambda: dlcourse.VGG(arch=arch, lr=0.01, image_size=224))
+    convs, c_in = 0, 1
+    for num_convs, c_out in arch:
+        for _ in range(num_convs):
+            convs += conv_params(c_in, c_out, 3)
+            c_in = c_out
+    dense = linear_params(128 * 7 * 7, 4096) + linear_params(4096, 4096) + linear_params(4096, 10)
+    assert dlcourse.num_params(model) == convs + dense
+    rows = dlcourse.layer_summary(model.net, (1, 1, 224, 224))
+    assert [r.output_shape for r in rows[:6]] == [
+        (1, 16, 112, 112),
+        (1, 32, 56, 56),
+        (1, 64, 28, 28),
+        (1, 128, 14, 14),
+        (1, 128, 7, 7),
+        (1, 6272),
+    ]
+    small = dlcourse.VGG(arch=arch, lr=0.01, image_size=32)  # the quick profile's size
+    assert small.net[6].in_features == 128 and small(torch.zeros(2, 1, 32, 32)).shape == (2, 10)
+
+
 def test_vgg_rejects_a_bad_arch():
     with pytest.raises(ValueError, match="arch must be"):
         dlcourse.VGG(arch=((1, 0),), image_size=32)

@@ -54,6 +54,61 @@ def test_timer_records_each_interval():
     assert timer.cumsum()[-1] == pytest.approx(timer.sum())
 
 
+def _pretend_gpus(monkeypatch, count):
+    """Make torch report ``count`` CUDA devices (is_available agrees) without a GPU."""
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: count)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: count > 0)
+
+
+def test_try_gpu_falls_back_to_cpu_without_cuda(monkeypatch):
+    _pretend_gpus(monkeypatch, 0)
+    assert dlcourse.num_gpus() == 0
+    assert dlcourse.try_gpu() == torch.device("cpu")
+    assert dlcourse.try_all_gpus() == [torch.device("cpu")]
+
+
+def test_try_gpu_picks_existing_gpus_and_cpu_past_the_last(monkeypatch):
+    _pretend_gpus(monkeypatch, 2)
+    assert dlcourse.try_gpu() == torch.device("cuda:0")
+    assert dlcourse.try_gpu(1) == torch.device("cuda:1")
+    assert dlcourse.try_gpu(2) == torch.device("cpu")  # documented: out of range -> CPU
+    assert dlcourse.try_all_gpus() == [torch.device("cuda:0"), torch.device("cuda:1")]
+
+
+@pytest.mark.parametrize("i", [-1, 1.0, "0", True, None])
+def test_try_gpu_rejects_bad_indices(i):
+    with pytest.raises(ValueError, match="non-negative GPU index"):
+        dlcourse.try_gpu(i)
+
+
+def test_timer_synchronises_cuda_before_reading_the_clock(monkeypatch):
+    calls = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda *args: calls.append(args))
+    timer = dlcourse.Timer()  # starts: one synchronisation
+    timer.stop()  # and one more before reading the clock
+    assert len(calls) == 2
+    dlcourse.Timer(sync=False).stop()
+    assert len(calls) == 2  # sync=False never waits
+
+
+def test_timer_does_not_touch_cuda_without_it(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+
+    def fail(*args):
+        raise AssertionError("synchronize called without CUDA")
+
+    monkeypatch.setattr(torch.cuda, "synchronize", fail)
+    assert dlcourse.Timer().stop() >= 0
+
+
+def test_timer_rejects_bad_arguments():
+    with pytest.raises(TypeError, match="sync must be True or False"):
+        dlcourse.Timer(sync="yes")
+    with pytest.raises(ValueError, match="at least one interval"):
+        dlcourse.Timer().avg()
+
+
 # -- describe ------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "make",

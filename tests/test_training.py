@@ -242,3 +242,78 @@ def test_notebook_keeps_one_final_figure(tmp_path):
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) == 1
     assert sum(o.get("text", "").count("epoch ") for o in outputs) == 3
+
+
+# -- speed switches (used on a GPU; checked here on the CPU) ---------------------------------
+def lenet_accuracy(**switches) -> float:
+    """Modernised LeNet, 2 epochs on 6,000 Fashion-MNIST images, from the same seed."""
+    dlcourse.set_seed(0)
+    data = dlcourse.FashionMNIST(batch_size=128, num_train=6000, num_val=2000)
+    model = dlcourse.LeNet(lr=0.1, activation=nn.ReLU, pool=nn.MaxPool2d, batch_norm=True)
+    trainer = dlcourse.Trainer(max_epochs=2, verbose=False, board=False, device="cpu", **switches)
+    return trainer.fit(model, data).last["val_acc"]
+
+
+@pytest.mark.slow
+def test_bf16_autocast_keeps_lenet_accuracy_within_one_point():
+    plain = lenet_accuracy(amp="off", channels_last=False)
+    mixed = lenet_accuracy(amp="bf16", channels_last=True)
+    assert plain > 0.75, f"the fp32 baseline should learn (reached {plain:.3f})"
+    assert abs(mixed - plain) <= 0.01, f"bf16 + channels_last {mixed:.4f} vs fp32 {plain:.4f}"
+
+
+def test_speed_switches_are_off_on_a_cpu_by_default():
+    trainer = dlcourse.Trainer(max_epochs=1, device="cpu")
+    assert trainer.amp_dtype is None and not trainer.channels_last and not trainer.compile
+
+
+def test_speed_switches_turn_on_for_cuda(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)  # a T4
+    trainer = dlcourse.Trainer(max_epochs=1, device="cuda")
+    assert trainer.amp_dtype == torch.float16 and trainer.channels_last
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    assert dlcourse.Trainer(max_epochs=1, device="cuda").amp_dtype == torch.bfloat16
+
+
+def test_environment_turns_a_switch_off(monkeypatch):
+    monkeypatch.setenv("DLCOURSE_AMP", "off")
+    monkeypatch.setenv("DLCOURSE_CHANNELS_LAST", "0")
+    trainer = dlcourse.Trainer(max_epochs=1, device="cuda")
+    assert trainer.amp_dtype is None and not trainer.channels_last
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("DLCOURSE_AMP", "half", "amp='half' is not one of"),
+        ("DLCOURSE_CHANNELS_LAST", "yes", "DLCOURSE_CHANNELS_LAST='yes' must be 0"),
+        ("DLCOURSE_COMPILE", "on", "DLCOURSE_COMPILE='on' must be 0"),
+    ],
+)
+def test_bad_switch_settings_are_named(monkeypatch, variable, value, message):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValueError, match=message):
+        dlcourse.Trainer(max_epochs=1)
+
+
+def test_smoke_profile_runs_two_minibatches_and_records_the_fit(monkeypatch, tmp_path):
+    import json
+
+    record = tmp_path / "fits.jsonl"
+    monkeypatch.setenv("DLCOURSE_PROFILE", "smoke")
+    monkeypatch.setenv("DLCOURSE_RECORD", str(record))
+    data = dlcourse.SyntheticRegressionData(w=[2.0, -3.4], b=4.2, num_train=640, batch_size=32)
+    model = dlcourse.LinearRegression(lr=0.03)
+    history = dlcourse.Trainer(max_epochs=10, verbose=False, board=False).fit(model, data)
+    assert len(history) == 1  # one epoch, whatever max_epochs says
+    (fit,) = [json.loads(line) for line in record.read_text().splitlines()]
+    assert fit["max_epochs"] == 10 and fit["batch_size"] == 32 and fit["full_examples"] == 640
+    assert fit["seconds_per_batch"] > 0 and fit["peak_memory_mb"] > 0
+    assert history[0]["examples_per_sec"] > 0
+
+
+def test_smoke_profile_loads_only_the_minibatches_it_takes(monkeypatch):
+    monkeypatch.setenv("DLCOURSE_PROFILE", "smoke")
+    data = dlcourse.FashionMNIST(batch_size=128, resize=64)
+    assert data.nominal_num_train == 60000 and data.nominal_num_val == 10000
+    assert data.train_images.shape == (256, 1, 64, 64) and len(data.val_labels) == 256

@@ -17,7 +17,9 @@ from pathlib import Path
 import torch
 from torch.nn import functional as F
 
+from . import profile
 from .plotting import show_images
+from .tensors import try_gpu
 from .training import DataModule, TensorLoader, check_batch_size
 
 SYSTEM_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
@@ -182,13 +184,18 @@ def load_fashion_mnist_split(split: str, download: bool = True):
     return images.unsqueeze(1), labels
 
 
-def resize_images(images: torch.Tensor, size: tuple[int, int], chunk: int = 2048):
-    """Resize uint8 images (N, C, H, W) once, bilinearly with antialiasing, keeping uint8."""
+def resize_images(images: torch.Tensor, size: tuple[int, int], chunk: int = 2048, device=None):
+    """Resize uint8 images (N, C, H, W) once, bilinearly with antialiasing, keeping uint8.
+
+    The work and the result are on ``device`` (default: where ``images`` are); on a GPU,
+    resizing 60,000 images to 224x224 takes a fraction of a second instead of a minute.
+    """
+    device = images.device if device is None else torch.device(device)
     if tuple(images.shape[-2:]) == tuple(size):
-        return images
-    out = torch.empty((len(images), images.shape[1], *size), dtype=torch.uint8)
+        return images.to(device)
+    out = torch.empty((len(images), images.shape[1], *size), dtype=torch.uint8, device=device)
     for i in range(0, len(images), chunk):  # chunks bound the float32 working memory
-        x = images[i : i + chunk].float()
+        x = images[i : i + chunk].to(device).float()
         x = F.interpolate(x, size=size, mode="bilinear", antialias=True, align_corners=False)
         out[i : i + chunk] = x.round().clamp(0, 255).to(torch.uint8)
     return out
@@ -229,10 +236,20 @@ class FashionMNIST(DataModule):
                 _check_positive_int(label, value)
         self.num_train = min(num_train or len(train_images), len(train_images))
         self.num_val = min(num_val or len(val_images), len(val_images))
-        self.train_images = resize_images(train_images[: self.num_train], resize)
-        self.val_images = resize_images(val_images[: self.num_val], resize)
-        self.train_labels = self.train_labels[: self.num_train].long()
-        self.val_labels = self.val_labels[: self.num_val].long()
+        # The sizes a run asked for; a smoke run loads only the minibatches it will take.
+        self.nominal_num_train, self.nominal_num_val = self.num_train, self.num_val
+        if profile.smoke_batches():
+            self.num_train = min(self.num_train, profile.smoke_batches() * batch_size)
+            self.num_val = min(self.num_val, profile.smoke_batches() * batch_size)
+        # Pixels stay uint8 (a quarter of float32's memory), resized once where training
+        # happens: on the GPU if there is one, so the images never cross the bus again.
+        self.device = try_gpu()
+        self.train_images = resize_images(
+            train_images[: self.num_train], resize, device=self.device
+        )
+        self.val_images = resize_images(val_images[: self.num_val], resize, device=self.device)
+        self.train_labels = self.train_labels[: self.num_train].long().to(self.device)
+        self.val_labels = self.val_labels[: self.num_val].long().to(self.device)
 
     def get_dataloader(self, train: bool) -> TensorLoader:
         if train:

@@ -2,8 +2,13 @@
 
 ``full`` uses the textbook's settings: every epoch, every example, full image sizes.
 ``quick`` keeps every page runnable on a two-core CPU in seconds to a few minutes.
-Pick one with the environment variable ``DLCOURSE_PROFILE=full|quick``; without it the
-profile is ``full`` when CUDA is available and ``quick`` otherwise.
+``smoke`` checks the full profile on a CPU: every size is the full profile's (image sizes,
+batch sizes, widths, epochs as asked), but the ``Trainer`` runs one epoch of two minibatches
+and data modules load only those, so a shape or memory error at full size shows up in
+seconds; the quality bounds of ``expect`` do not apply (nothing is learned in two steps).
+``code/tools/smoke.py`` runs the training pages this way and projects the full run's time.
+Pick one with the environment variable ``DLCOURSE_PROFILE=full|quick|smoke``; without it
+the profile is ``full`` when CUDA is available and ``quick`` otherwise.
 
 Pages ask this module for their sizes and never test the profile themselves::
 
@@ -20,12 +25,13 @@ import os
 
 import torch
 
-PROFILES = ("full", "quick")
+PROFILES = ("full", "quick", "smoke")
 
 # How the quick profile scales the textbook's settings. Change them here, not in pages.
 QUICK_EPOCH_FRACTION = 0.2  # 10 epochs -> 2
 QUICK_EXAMPLE_FRACTION = 0.2  # 60,000 training images -> 12,000
 QUICK_MIN_EXAMPLES = 1000
+SMOKE_BATCHES = 2  # minibatches per fit (training and validation) in the smoke profile
 
 
 def name() -> str:
@@ -44,6 +50,11 @@ def name() -> str:
 def is_quick() -> bool:
     """True in the quick profile (for the package's own use; pages call the sizing functions)."""
     return name() == "quick"
+
+
+def smoke_batches() -> int | None:
+    """Minibatches a fit may run per epoch: ``SMOKE_BATCHES`` in smoke, None (all) otherwise."""
+    return SMOKE_BATCHES if name() == "smoke" else None
 
 
 def _check_positive(label: str, value: int) -> None:
@@ -84,7 +95,8 @@ def expect(full: float, quick: float) -> float:
     """The quality bound a training cell asserts: ``full`` or ``quick``, by profile.
 
     A quick run trains on less data for fewer epochs, so it is held to a lower bound; the
-    page states both and asserts ``expect(...)``, never testing the profile itself.
+    page states both and asserts ``expect(...)``, never testing the profile itself. (A smoke
+    run gets the full bound and fails it; ``code/tools/smoke.py`` expects exactly that.)
     """
     return quick if is_quick() else full
 
@@ -96,5 +108,10 @@ def summary() -> str:
             "Profile 'quick': about a fifth of the textbook's epochs and training examples "
             "(smaller images where a page says so), so the page runs on a CPU in minutes. "
             "Set DLCOURSE_PROFILE=full for the textbook's settings."
+        )
+    if name() == "smoke":
+        return (
+            "Profile 'smoke': the full profile's sizes for two minibatches per fit; a shape "
+            "and memory check, not a training run."
         )
     return "Profile 'full': the textbook's epochs, data and image sizes."

@@ -29,7 +29,9 @@ def num_gpus() -> int:
 
 
 def try_gpu(i: int = 0) -> torch.device:
-    """The ``i``-th GPU if it exists, else the CPU."""
+    """The ``i``-th GPU if it exists, else the CPU (also when ``i`` is past the last GPU)."""
+    if not isinstance(i, int) or isinstance(i, bool) or i < 0:
+        raise ValueError(f"i must be a non-negative GPU index, got {i!r}; use 0 for the first GPU")
     if i < num_gpus():
         return torch.device(f"cuda:{i}")
     return torch.device("cpu")
@@ -48,21 +50,36 @@ def synchronize(device: torch.device | str) -> None:
 
 
 class Timer:
-    """Record several running times: ``start()``, ``stop()``, then ``avg()``, ``sum()``."""
+    """Record several running times: ``start()``, ``stop()``, then ``avg()``, ``sum()``.
 
-    def __init__(self) -> None:
+    GPU work runs asynchronously, so when CUDA is available the timer waits for every queued
+    kernel (``torch.cuda.synchronize()``) before reading the clock; otherwise it would time
+    only the queueing. ``sync=False`` skips the wait (to measure exactly that queueing).
+    """
+
+    def __init__(self, sync: bool = True) -> None:
+        if not isinstance(sync, bool):
+            raise TypeError(f"sync must be True or False, got {sync!r}")
+        self.sync = sync
         self.times: list[float] = []
         self.start()
 
+    def _clock(self) -> float:
+        if self.sync and torch.cuda.is_available():
+            torch.cuda.synchronize()  # finish queued GPU work before reading the clock
+        return time.perf_counter()
+
     def start(self) -> None:
-        self._tik = time.perf_counter()
+        self._tik = self._clock()
 
     def stop(self) -> float:
         """Stop the timer, record the elapsed seconds and return them."""
-        self.times.append(time.perf_counter() - self._tik)
+        self.times.append(self._clock() - self._tik)
         return self.times[-1]
 
     def avg(self) -> float:
+        if not self.times:
+            raise ValueError("Timer.avg() needs at least one interval; call start() and stop()")
         return sum(self.times) / len(self.times)
 
     def sum(self) -> float:

@@ -7,13 +7,18 @@ hands out minibatches; the Trainer owns the loop, the device and the per-epoch `
 
 from __future__ import annotations
 
+import contextlib
+import json
 import math
+import os
+import resource
 import sys
 import time
 
 import torch
 from torch import nn
 
+from . import profile
 from .plotting import ProgressBoard, in_notebook
 from .tensors import synchronize, try_gpu
 
@@ -184,6 +189,22 @@ class Trainer:
     ``gradient_clip_val > 0``, prints one line of metrics per epoch, draws the curves on a
     ``ProgressBoard`` in notebooks, and returns the ``History``. The host waits for the
     device once per epoch, not once per batch.
+
+    On a GPU it also uses what the hardware offers, each switch with an off position (and
+    an environment variable, so a whole book build can be run without it):
+
+    * ``amp``: mixed precision. ``"auto"`` is bf16 autocast on a GPU that supports bf16,
+      fp16 autocast with a gradient scaler on one that does not (a T4), and off on a CPU;
+      or ``"bf16"``, ``"fp16"``, ``"off"`` (``DLCOURSE_AMP``).
+    * ``channels_last``: NHWC memory layout for 4-d inputs, which tensor cores prefer;
+      ``None`` is on for CUDA (``DLCOURSE_CHANNELS_LAST=0|1``).
+    * ``compile``: ``torch.compile`` the model; off by default, since compiling takes tens
+      of seconds and pays only for long runs (``DLCOURSE_COMPILE=0|1``).
+    * ``cudnn.benchmark`` is switched on for CUDA (convolution algorithms picked per shape).
+
+    In the ``smoke`` profile a fit runs one epoch of ``profile.smoke_batches()`` minibatches.
+    With ``DLCOURSE_RECORD=path.jsonl`` set, every fit appends one line with its shapes, its
+    seconds per minibatch and peak memory (``code/tools/smoke.py`` reads them).
     """
 
     def __init__(
@@ -195,6 +216,9 @@ class Trainer:
         board: bool | None = None,
         points_per_epoch: int = 4,
         check_every_batch: bool | None = None,
+        amp: str = "auto",
+        channels_last: bool | None = None,
+        compile: bool | None = None,
     ):
         if not isinstance(max_epochs, int) or isinstance(max_epochs, bool) or max_epochs <= 0:
             raise ValueError(f"max_epochs must be a positive integer, got {max_epochs!r}")
@@ -210,6 +234,11 @@ class Trainer:
         self.check_every_batch = check_every_batch  # None: only on the CPU, where it is free
         # A text progress bar only on an interactive terminal: scripts and logs stay clean.
         self.progress_bar = verbose and not in_notebook() and sys.stderr.isatty()
+        self.amp_dtype = _amp_dtype(os.environ.get("DLCOURSE_AMP", amp), self.device)
+        cuda = self.device.type == "cuda"
+        self.channels_last = _env_switch("DLCOURSE_CHANNELS_LAST", channels_last, default=cuda)
+        self.compile = _env_switch("DLCOURSE_COMPILE", compile, default=False)
+        self.max_batches = profile.smoke_batches()  # None: every minibatch
         self.history = History()
 
     # -- set-up -----------------------------------------------------------------------
@@ -231,7 +260,17 @@ class Trainer:
     def prepare_model(self, model: Module) -> None:
         self.check_model(model)
         model.to(self.device)
+        if self.channels_last:
+            model.to(memory_format=torch.channels_last)
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True  # pick the fastest algorithm per shape
         self.model = model
+        if self.compile:
+            model.compile()  # in place: later calls of model(...) run the compiled graph
+        # fp16 needs its loss scaled so that small gradients do not flush to zero; bf16 not.
+        self.scaler = torch.amp.GradScaler(
+            self.device.type, enabled=self.amp_dtype == torch.float16
+        )
         # On a CPU, reading a loss costs no waiting, so each one is checked at once; on a
         # GPU that would stall the queue every step, so losses are checked once per epoch.
         if self.check_every_batch is None:
@@ -239,14 +278,25 @@ class Trainer:
 
     def prepare_batch(self, batch):
         """Move a minibatch to the training device (a no-op for in-memory data already there)."""
-        return tuple(t.to(self.device, non_blocking=True) for t in batch)
+        batch = tuple(t.to(self.device, non_blocking=True) for t in batch)
+        if self.channels_last and batch[0].dim() == 4:
+            batch = (batch[0].contiguous(memory_format=torch.channels_last), *batch[1:])
+        return batch
+
+    def autocast(self):
+        """The mixed-precision context of a forward pass (a no-op when ``amp`` is off)."""
+        if self.amp_dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.amp_dtype)
 
     # -- the loop ---------------------------------------------------------------------
     def fit(self, model: Module, data: DataModule) -> History:
         self.prepare_model(model)
         self.prepare_data(data)
         self.optim = model.configure_optimizers()
-        for epoch in range(1, self.max_epochs + 1):
+        self.max_batches = profile.smoke_batches()  # None: every minibatch
+        epochs = 1 if self.max_batches else self.max_epochs
+        for epoch in range(1, epochs + 1):
             self.epoch = epoch
             start = time.perf_counter()
             train = self.fit_epoch()
@@ -263,6 +313,7 @@ class Trainer:
             }
             self.history.append(row)
             self.report(row, batch_losses)
+        self._record(data)
         return self.history
 
     def fit_epoch(self) -> dict:
@@ -270,18 +321,28 @@ class Trainer:
         self.model.train()
         losses = []  # 0-d tensors on the device: no host synchronisation per batch
         sizes = []
+        self.batch_seconds = []  # wall time of each minibatch, kept only for a smoke run
         for batch_idx, batch in enumerate(self.train_dataloader, start=1):
+            if self.max_batches and batch_idx > self.max_batches:
+                break
+            tik = time.perf_counter()
             batch = self.prepare_batch(batch)
-            loss = self.model.training_step(batch)
+            with self.autocast():
+                loss = self.model.training_step(batch)
             if self.check_every_batch and not math.isfinite(loss.item()):
                 self._raise_non_finite(batch_idx, loss.item())
             self.optim.zero_grad()
-            loss.backward()
+            self.scaler.scale(loss).backward()
             if self.gradient_clip_val > 0:
+                self.scaler.unscale_(self.optim)
                 nn.utils.clip_grad_norm_(self.model.parameters(), self.gradient_clip_val)
-            self.optim.step()
+            self.scaler.step(self.optim)
+            self.scaler.update()
             losses.append(loss.detach())
             sizes.append(len(batch[-1]))
+            if self.max_batches:
+                synchronize(self.device)
+                self.batch_seconds.append(time.perf_counter() - tik)
             if self.progress_bar and batch_idx % 10 == 0:
                 self._draw_bar(batch_idx)
         batch_losses = torch.stack(losses).float().cpu()  # the epoch's one synchronisation
@@ -312,10 +373,14 @@ class Trainer:
         self.model.eval()
         totals: dict[str, torch.Tensor] = {}
         count = 0
-        for batch in self.val_dataloader:
+        for batch_idx, batch in enumerate(self.val_dataloader, start=1):
+            if self.max_batches and batch_idx > self.max_batches:
+                break
             batch = self.prepare_batch(batch)
             n = len(batch[-1])
-            for key, value in self.model.validation_step(batch).items():
+            with self.autocast():
+                metrics = self.model.validation_step(batch)
+            for key, value in metrics.items():
                 totals[key] = totals.get(key, 0) + value.detach().float() * n
             count += n
         return {f"val_{key}": float(total) / count for key, total in totals.items()}
@@ -353,3 +418,57 @@ class Trainer:
             if key.startswith("val_"):
                 self.board.draw(row["epoch"], value, key, show=False)
         self.board.show()
+
+    def _record(self, data: DataModule) -> None:
+        """Append this fit's cost to ``$DLCOURSE_RECORD`` (JSON lines), if it is set."""
+        path = os.environ.get("DLCOURSE_RECORD")
+        if not path:
+            return
+        steady = self.batch_seconds[1:] or self.batch_seconds  # the first one warms up
+        if self.device.type == "cuda":
+            peak_mb = torch.cuda.max_memory_allocated(self.device) / 2**20
+        else:  # the process's peak resident memory (Linux reports KiB)
+            peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        batch_size = getattr(data, "batch_size", None)
+        full_examples = getattr(data, "nominal_num_train", None) or getattr(
+            self.train_dataloader, "num_examples", None
+        )
+        last = self.history[-1] if self.history else {}
+        record = {
+            "model": type(self.model).__name__,
+            "profile": profile.name(),
+            "device": str(self.device),
+            "batch_size": batch_size,
+            "max_epochs": self.max_epochs,
+            "epochs": len(self.history),
+            "full_examples": full_examples,
+            "seconds_per_batch": sum(steady) / len(steady) if steady else None,
+            "peak_memory_mb": round(peak_mb, 1),
+            "seconds": sum(row["seconds"] for row in self.history),
+            "examples_per_sec": last.get("examples_per_sec"),
+            "val_acc": last.get("val_acc"),
+        }
+        with open(path, "a") as f:
+            f.write(json.dumps(record) + "\n")
+
+
+def _env_switch(variable: str, value: bool | None, default: bool) -> bool:
+    """An on/off setting: the environment variable wins, then ``value``, then ``default``."""
+    setting = os.environ.get(variable)
+    if setting is not None:
+        if setting not in ("0", "1"):
+            raise ValueError(f"{variable}={setting!r} must be 0 (off) or 1 (on)")
+        return setting == "1"
+    return default if value is None else bool(value)
+
+
+def _amp_dtype(amp: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype for ``amp`` ("auto", "bf16", "fp16" or "off") on ``device``."""
+    choices = ("auto", "bf16", "fp16", "off")
+    if amp not in choices:
+        raise ValueError(f"amp={amp!r} is not one of {choices} (DLCOURSE_AMP sets it too)")
+    if amp == "off" or (amp == "auto" and device.type != "cuda"):
+        return None
+    if amp == "auto":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.bfloat16 if amp == "bf16" else torch.float16

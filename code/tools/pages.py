@@ -1,7 +1,8 @@
 """Maintainer tool for the book's pages and their executed twin notebooks.
 
     python code/tools/pages.py list                 # the notebook pages in _toc.yml
-    python code/tools/pages.py install-cells        # rewrite every page's Colab cell
+    python code/tools/pages.py install-cells        # rewrite every page's Colab cell and
+                                                    # the cost line of every training page
     python code/tools/pages.py twins [PAGE ...]     # regenerate executed twins (all by default)
     python code/tools/pages.py refresh [PAGE ...]   # rewrite twins' markdown, keep outputs
     python code/tools/pages.py release REF          # pin Colab installs to REF (e.g. 2026f)
@@ -112,6 +113,54 @@ def read_page(page: Path):
     return jupytext.read(page, fmt="md:myst")
 
 
+def page_key(page: Path) -> str:
+    """How the package's records name a page: its path under book/ without the suffix."""
+    return str(page.relative_to(ROOT / "book").with_suffix(""))
+
+
+def trains(page: Path) -> bool:
+    """A page that trains a model with the Trainer gets an "Expected cost" line."""
+    return ".fit(" in page.read_text()
+
+
+COST_CELL = re.compile(r"```\{code-cell\}[^\n]*\n[^`]*?dlcourse\.expected_cost\([^)]*\)\n```\n")
+IMPORT_CELL = re.compile(
+    r"```\{code-cell\}[^\n]*\n(?:(?!```).)*?^import dlcourse$.*?^```\n", re.S | re.M
+)
+
+
+def cost_cell(page: Path) -> str:
+    return (
+        "```{code-cell} ipython3\n"
+        ":tags: [remove-input, nbval-ignore-output]\n\n"
+        f'dlcourse.expected_cost("{page_key(page)}")\n'
+        "```\n"
+    )
+
+
+def write_cost_cell(page: Path) -> bool:
+    """Give a training page its cost line, right after the cell that imports dlcourse;
+    True if the file changed."""
+    text = page.read_text()
+    existing = re.search(
+        r"```\{code-cell\}[^\n]*\n[^`]*?dlcourse\.expected_cost\([^)]*\)\n```\n", text
+    )
+    if not trains(page):
+        new = text.replace(existing.group(0), "") if existing else text
+    elif existing:
+        new = text.replace(existing.group(0), cost_cell(page))
+    else:
+        match = re.search(
+            r"```\{code-cell\}[^\n]*\n(?:(?!```).)*?^import dlcourse$.*?^```\n", text, re.S | re.M
+        )
+        if match is None:
+            raise ValueError(f"{page}: trains but has no cell with `import dlcourse` to follow")
+        new = text[: match.end()] + "\n" + cost_cell(page) + text[match.end() :]
+    if new != text:
+        page.write_text(new)
+    return new != text
+
+
 def write_install_cell(page: Path) -> bool:
     """Make the page's first code cell the current install cell; True if the file changed."""
     text = page.read_text()
@@ -145,7 +194,23 @@ def execute_twin(page: Path, timeout: int = 1800) -> Path:
         resources={"metadata": {"path": str(page.parent)}},
     )
     client.execute()
-    colab.colabify(nb, colab_context(), page)
+    return write_twin(page, nb)
+
+
+def write_twin(page: Path, executed, ctx: colab.Context | None = None) -> Path:
+    """Save the twin of ``page`` with the outputs of ``executed``, a notebook of the page's
+    code cells that ran (here, or in the book build: see execution.py)."""
+    nb = read_page(page)
+    nb.metadata.pop("jupytext", None)
+    ran = [c for c in executed.cells if c.cell_type == "code"]
+    cells = [c for c in nb.cells if c.cell_type == "code"]
+    if [c.source for c in cells] != [c.source for c in ran]:
+        raise ValueError(f"{page}: the executed notebook is not of this version of the page")
+    for cell, done in zip(cells, ran):
+        cell.outputs, cell.execution_count = done.outputs, done.execution_count
+    if "language_info" in executed.metadata:
+        nb.metadata["language_info"] = executed.metadata["language_info"]
+    colab.colabify(nb, ctx or colab_context(), page)
     twin = twin_of(page)
     nbformat.write(nb, twin)
     return twin
@@ -196,10 +261,6 @@ def release(ref: str) -> None:
         refresh_twin(page, ctx)
 
 
-TIMES = ROOT / "book" / "appendix" / "execution_times.csv"
-TIME_FIELDS = ["page", "profile", "device", "seconds", "date"]
-
-
 def machine() -> str:
     """The GPU's name, or the CPU's model and core count."""
     import torch
@@ -223,28 +284,21 @@ def machine() -> str:
 
 def record_time(page: Path, seconds: float) -> None:
     """Keep the latest execution time of ``page`` for this profile and device kind."""
-    import csv
     import datetime
 
-    from dlcourse import profile
+    from dlcourse import costs, profile
 
-    rows = list(csv.DictReader(TIMES.open())) if TIMES.exists() else []
-    key = (str(page.relative_to(ROOT)), profile.name())
-    rows = [r for r in rows if (r["page"], r["profile"]) != key]
-    rows.append(
-        {
-            "page": key[0],
-            "profile": key[1],
-            "device": machine(),
-            "seconds": f"{seconds:.1f}",
-            "date": datetime.date.today().isoformat(),
-        }
+    costs.update_execution_times(
+        [
+            {
+                "page": str(page.relative_to(ROOT / "book").with_suffix("")),
+                "profile": profile.name(),
+                "device": machine(),
+                "seconds": f"{seconds:.1f}",
+                "date": datetime.date.today().isoformat(),
+            }
+        ]
     )
-    rows.sort(key=lambda r: (r["profile"], r["page"]))
-    with TIMES.open("w", newline="") as f:
-        writer = csv.DictWriter(f, TIME_FIELDS)
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def check() -> list[str]:
@@ -256,6 +310,8 @@ def check() -> list[str]:
         cells = code_cells(read_page(page))
         if not cells or cells[0] != expected_install:
             problems.append(f"{rel}: Colab install cell is not current (run `make pages`)")
+        if trains(page) and f'dlcourse.expected_cost("{page_key(page)}")' not in cells:
+            problems.append(f"{rel}: trains but has no cost line (run `make pages`)")
         twin = twin_of(page)
         if not twin.exists():
             problems.append(f"{rel}: no twin {twin.name} (run `make notebooks`)")
@@ -294,6 +350,8 @@ def main(argv=None) -> int:
     elif args.command == "install-cells":
         changed = [p for p in notebook_pages() if write_install_cell(p)]
         print(f"updated the install cell of {len(changed)} page(s)")
+        changed = [p for p in notebook_pages() if write_cost_cell(p)]
+        print(f"updated the cost line of {len(changed)} page(s)")
     elif args.command == "twins":
         pages = [p.resolve() for p in args.pages] or notebook_pages()
         for page in pages:

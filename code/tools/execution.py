@@ -1,0 +1,184 @@
+"""One execution per page per build: the jupyter-cache that the book build fills, guarded
+against a changed package, and read back for the output check and the twins.
+
+    python code/tools/execution.py guard      # clear the cache if dlcourse or the profile changed
+    python code/tools/execution.py report     # per-page execution seconds of the last build
+    python code/tools/execution.py export DIR # the build's executed notebooks, one per page
+    python code/tools/execution.py twins      # write the twins from the build's executions
+
+How it fits together (``make book``, ``make test``):
+
+1. ``guard`` compares a stamp of the package's source (every ``code/dlcourse/**/*.py``),
+   the execution profile and the torch version with the stamp kept in ``_build``, and
+   forgets the previous executions when they differ. jupyter-cache keys a notebook only on
+   its code cells and Sphinx re-reads only changed pages, so without this a change to
+   ``dlcourse`` would be served from a stale cache.
+2. ``jupyter-book build`` (``execute_notebooks: cache``) executes every page whose code is
+   not in the cache, once, and builds the site from those executions.
+3. ``export`` writes each page's executed notebook from the cache; the output check
+   (``code/tools/nbval_replay.py``) compares them with the committed twins by nbval's own
+   rules, without executing anything again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import nbformat
+from jupyter_cache import get_cache
+from myst_nb.core.read import read_myst_markdown_notebook
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = ROOT / "_build"
+CACHE = BUILD / ".jupyter_cache"
+PACKAGE = ROOT / "code" / "dlcourse"
+STAMP_NAME = "dlcourse.stamp"
+
+
+def package_stamp(package: Path = PACKAGE) -> str:
+    """A digest of everything a page's outputs depend on besides its own code cells."""
+    import torch
+
+    from dlcourse import profile
+
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    digest.update(f"profile={profile.name()} torch={torch.__version__}".encode())
+    return digest.hexdigest()
+
+
+def guard(build_dir: Path = BUILD, package: Path = PACKAGE) -> bool:
+    """Forget the executions in ``build_dir`` unless they were made with this package and
+    profile; True if they were forgotten (or there were none).
+
+    Two caches would serve old outputs after a package change: jupyter-cache (it matches a
+    page by its code cells) and Sphinx's environment (it re-reads only changed sources). So
+    both go: the ``.jupyter_cache`` and the ``.doctrees`` folders of the build.
+    """
+    stamp = package_stamp(package)
+    stamp_file = build_dir / STAMP_NAME
+    if stamp_file.exists() and stamp_file.read_text() == stamp:
+        return False
+    for name in (".jupyter_cache", ".doctrees"):
+        if (build_dir / name).exists():
+            print(f"{package.name} or the profile changed since the last build: cleared {name}")
+            shutil.rmtree(build_dir / name)
+    build_dir.mkdir(parents=True, exist_ok=True)
+    stamp_file.write_text(stamp)
+    return True
+
+
+def executed(page: Path, cache_dir: Path = CACHE):
+    """The cache record and executed notebook of ``page`` as it is now.
+
+    The page is read with myst-nb's own reader, so its code cells hash exactly as they
+    did when the build looked them up."""
+    nb = read_myst_markdown_notebook(page.read_text(), path=page)
+    cache = get_cache(str(cache_dir))
+    try:
+        record = cache.match_cache_notebook(nb)
+    except KeyError:
+        raise LookupError(
+            f"{page}: no execution of this version of the page in {cache_dir}; "
+            "build the book first (`make book`), which executes it"
+        ) from None
+    return record, cache.get_cache_bundle(record.pk).nb
+
+
+def toc_pages() -> list[Path]:
+    sys.path.insert(0, str(Path(__file__).parent))
+    import pages
+
+    return pages.notebook_pages()
+
+
+def report(page_list: list[Path], cache_dir: Path = CACHE) -> list[tuple]:
+    """Print each page's execution seconds, slowest first, and return them."""
+    rows = []
+    for page in page_list:
+        record, _ = executed(page, cache_dir)
+        seconds = float(record.data.get("execution_seconds") or 0.0)
+        rows.append((page, seconds, record.created.date()))
+    rows.sort(key=lambda r: -r[1])
+    total = sum(r[1] for r in rows)
+    print(f"execution seconds per page ({len(rows)} pages, {total:.0f} s in all):")
+    for page, seconds, day in rows:
+        print(f"{seconds:8.1f}  {page.relative_to(ROOT)}  (executed {day.isoformat()})")
+    return rows
+
+
+def export(page_list: list[Path], out_dir: Path, cache_dir: Path = CACHE) -> list[Path]:
+    """Write each page's executed notebook to ``out_dir``, mirroring the book's folders."""
+    written = []
+    for page in page_list:
+        _, nb = executed(page, cache_dir)
+        target = out_dir / page.relative_to(ROOT).with_suffix(".ipynb")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        nbformat.write(nb, target)
+        written.append(target)
+    return written
+
+
+def record_times(rows: list[tuple]) -> None:
+    """Keep the build's execution seconds (page, seconds, day) in the package's record."""
+    from dlcourse import costs, profile
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import pages
+
+    device = pages.machine()
+    costs.update_execution_times(
+        [
+            {
+                "page": str(page.relative_to(ROOT / "book").with_suffix("")),
+                "profile": profile.name(),
+                "device": device,
+                "seconds": f"{seconds:.1f}",
+                "date": day.isoformat(),
+            }
+            for page, seconds, day in rows
+        ]
+    )
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("guard")
+    rep = sub.add_parser("report")
+    rep.add_argument("--record", action="store_true", help="also record the times")
+    exp = sub.add_parser("export")
+    exp.add_argument("out_dir", type=Path)
+    sub.add_parser("twins")
+    args = parser.parse_args(argv)
+
+    if args.command == "guard":
+        guard()
+    elif args.command == "report":
+        rows = report(toc_pages())
+        if args.record:
+            record_times(rows)
+    elif args.command == "export":
+        written = export(toc_pages(), args.out_dir)
+        print(f"wrote {len(written)} executed notebooks under {args.out_dir}")
+    elif args.command == "twins":
+        sys.path.insert(0, str(Path(__file__).parent))
+        import pages
+
+        ctx = pages.colab_context()
+        for page in toc_pages():
+            _, nb = executed(page)
+            print(pages.write_twin(page, nb, ctx).relative_to(ROOT))
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    sys.exit(main())

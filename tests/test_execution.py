@@ -1,0 +1,175 @@
+"""One execution per page per build (code/tools/execution.py, code/tools/nbval_replay.py).
+
+The slow test builds a one-page book three times to show the three guarantees together: the
+build's own execution is what the output check compares with the twin; a one-line change in a
+dlcourse function that the page uses fails that check; and the change is not served from a
+stale cache (jupyter-cache alone would serve it, which the test shows first).
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TOOLS = ROOT / "code" / "tools"
+sys.path.insert(0, str(TOOLS))
+import execution  # noqa: E402  (the maintainer tool, code/tools/execution.py)
+
+PAGE = textwrap.dedent("""\
+    ---
+    jupytext:
+      text_representation:
+        extension: .md
+        format_name: myst
+    kernelspec:
+      display_name: Python 3
+      language: python
+      name: python3
+    ---
+    # A page
+
+    ```{code-cell} ipython3
+    import dlcourse
+
+    dlcourse.set_seed(0)
+    data = dlcourse.SyntheticRegressionData(w=[2.0, -3.4], b=4.2, num_train=3, num_val=1)
+    print(data.y[:3, 0].round(decimals=3))
+    ```
+
+    ```{code-cell} ipython3
+    :tags: [nbval-ignore-output]
+
+    import time
+    print(time.time())  # differs on every run: the tag keeps it out of the comparison
+    ```
+    """)
+
+
+def test_stamp_changes_with_any_package_source(tmp_path):
+    package = tmp_path / "dlcourse"
+    shutil.copytree(ROOT / "code" / "dlcourse", package)
+    before = execution.package_stamp(package)
+    assert execution.package_stamp(package) == before
+    (package / "records" / "execution_times.csv").write_text("page\n")  # data, not code
+    assert execution.package_stamp(package) == before
+    with (package / "tensors.py").open("a") as f:
+        f.write("\n# one more line\n")
+    assert execution.package_stamp(package) != before
+
+
+def test_guard_keeps_matching_executions_and_forgets_stale_ones(tmp_path):
+    package, build = tmp_path / "dlcourse", tmp_path / "_build"
+    shutil.copytree(ROOT / "code" / "dlcourse", package)
+    assert execution.guard(build, package)  # a new build folder
+    for name in (".jupyter_cache", ".doctrees"):
+        (build / name).mkdir()
+        (build / name / "executed.txt").write_text("an execution")
+    assert not execution.guard(build, package)
+    assert (build / ".jupyter_cache" / "executed.txt").exists()
+    with (package / "data.py").open("a") as f:
+        f.write("\n# a change\n")
+    assert execution.guard(build, package)
+    assert not (build / ".jupyter_cache").exists() and not (build / ".doctrees").exists()
+    assert (build / "dlcourse.stamp").read_text() == execution.package_stamp(package)
+
+
+def make_book(tmp_path: Path) -> Path:
+    book = tmp_path / "book"
+    shutil.copytree(ROOT / "book" / "_static", book / "_static")
+    shutil.copy(ROOT / "book" / "references.bib", book / "references.bib")
+    shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/index\n")
+    (book / "index.md").write_text(PAGE)
+    return book / "index.md"
+
+
+def build_and_check(tmp_path: Path, package_root: Path, reference: Path):
+    """Build the book with `dlcourse` from ``package_root``, export the executed page and
+    compare it with ``reference`` by nbval's rules; return (executed notebook, check)."""
+    env = {**os.environ, "PYTHONPATH": str(package_root)}
+    jupyter_book = Path(sys.executable).parent / "jupyter-book"
+    built = subprocess.run(
+        [str(jupyter_book), "build", str(tmp_path), "-W", "-n", "--keep-going"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert built.returncode == 0, (built.stdout + built.stderr)[-3000:]
+    page = tmp_path / "book" / "index.md"
+    _, nb = execution.executed(page, tmp_path / "_build" / ".jupyter_cache")
+    executed = tmp_path / "executed" / "book" / "index.ipynb"
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    import nbformat
+
+    nbformat.write(nb, executed)
+    if not reference.exists():
+        shutil.copy(executed, reference)
+    check = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "nbval_replay",
+            "--replay-from",
+            str(tmp_path / "executed"),
+            "--nbval-sanitize-with",
+            str(ROOT / "tests" / "nbval_sanitize.cfg"),
+            "--rootdir",
+            str(tmp_path),
+            "-o",
+            "addopts=",
+            "-o",
+            "filterwarnings=",
+            "-q",
+            str(reference),
+        ],
+        capture_output=True,
+        text=True,
+        env={**env, "PYTHONPATH": f"{TOOLS}{os.pathsep}{package_root}"},
+        cwd=tmp_path,
+    )
+    return nb, check
+
+
+@pytest.mark.slow
+def test_a_package_change_reexecutes_the_page_and_fails_the_output_check(tmp_path):
+    make_book(tmp_path)
+    build = tmp_path / "_build"
+    reference = tmp_path / "book" / "index.ipynb"  # plays the committed twin
+    unchanged, changed = tmp_path / "unchanged", tmp_path / "changed"
+    for root in (unchanged, changed):
+        shutil.copytree(ROOT / "code" / "dlcourse", root / "dlcourse")
+    data_py = changed / "dlcourse" / "data.py"
+    source = data_py.read_text()
+    drifted = source.replace("+ self.b + noise_term", "+ self.b + 0.5 + noise_term")
+    assert drifted != source, "the planted change no longer applies to data.py; update it"
+    data_py.write_text(drifted)
+
+    # 1. The build executes the page once; its outputs pass the check against the twin.
+    assert execution.guard(build, unchanged / "dlcourse")
+    nb, check = build_and_check(tmp_path, unchanged, reference)
+    assert check.returncode == 0, check.stdout[-3000:]
+    assert "2 passed" in check.stdout
+    first_output = nb.cells[1].outputs[0].text
+
+    # 2. The hazard: with the package changed but the build not guarded, the old outputs
+    #    are served (Sphinx re-reads only changed pages; jupyter-cache matches code cells).
+    nb, check = build_and_check(tmp_path, changed, reference)
+    assert nb.cells[1].outputs[0].text == first_output
+    assert check.returncode == 0
+
+    # 3. The guard sees the changed package, forgets the executions, and the re-executed page
+    #    fails the output check at the cell that prints the generated targets.
+    assert execution.guard(build, changed / "dlcourse")
+    nb, check = build_and_check(tmp_path, changed, reference)
+    assert nb.cells[1].outputs[0].text != first_output
+    assert check.returncode != 0
+    assert "Cell 0: Cell outputs differ" in check.stdout, check.stdout[-3000:]
