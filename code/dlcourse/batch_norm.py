@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .cnn import check_input, init_cnn
+from .cnn_utils import check_input, init_cnn
 from .training import Classifier
 
 

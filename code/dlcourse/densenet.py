@@ -1,10 +1,10 @@
 """Densely connected networks (chapter 8.7): ``conv_block``, ``DenseBlock``,
 ``transition_block`` and ``DenseNet``.
 
-As in ``modern_cnn``, every layer is created with its input size (no lazy layers), so the
-functions take ``in_channels`` before d2l's ``num_channels``. DenseNet's transition layers
-average-pool without padding, so with the default four dense blocks (three transitions)
-the smallest image it accepts is 29x29.
+As in ``alexnet`` to ``googlenet`` (8.1-8.4), every layer is created with its input size (no
+lazy layers), so the functions take ``in_channels`` before d2l's ``num_channels``. DenseNet's
+transition layers average-pool without padding, so with the default four dense blocks (three
+transitions) the smallest image it accepts is 29x29.
 """
 
 from __future__ import annotations
@@ -14,15 +14,19 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from .cnn import init_cnn_kaiming, min_input_size
-from .modern_cnn import _check_common, _CNNClassifier
-from .resnet import _check_channels
+from .cnn_utils import (
+    CNNClassifier,
+    check_classifier_args,
+    check_positive_ints,
+    init_cnn_kaiming,
+    min_input_size,
+)
 
 
 def conv_block(in_channels: int, num_channels: int) -> nn.Sequential:
     """Batch norm, ReLU, then a 3x3 convolution (padding 1) to ``num_channels``: the
     "pre-activation" order that DenseNet uses; the size is kept."""
-    _check_channels(in_channels=in_channels, num_channels=num_channels)
+    check_positive_ints(in_channels=in_channels, num_channels=num_channels)
     return nn.Sequential(
         nn.BatchNorm2d(in_channels),
         nn.ReLU(),
@@ -37,7 +41,7 @@ class DenseBlock(nn.Module):
 
     def __init__(self, num_convs: int, in_channels: int, num_channels: int):
         super().__init__()
-        _check_channels(num_convs=num_convs, in_channels=in_channels, num_channels=num_channels)
+        check_positive_ints(num_convs=num_convs, in_channels=in_channels, num_channels=num_channels)
         self.net = nn.Sequential(
             *(conv_block(in_channels + i * num_channels, num_channels) for i in range(num_convs))
         )
@@ -53,7 +57,7 @@ class DenseBlock(nn.Module):
 def transition_block(in_channels: int, num_channels: int) -> nn.Sequential:
     """Batch norm, ReLU, a 1x1 convolution to ``num_channels`` and 2x2 average pooling
     (stride 2): shrinks the channels and halves the size after a dense block."""
-    _check_channels(in_channels=in_channels, num_channels=num_channels)
+    check_positive_ints(in_channels=in_channels, num_channels=num_channels)
     return nn.Sequential(
         nn.BatchNorm2d(in_channels),
         nn.ReLU(),
@@ -62,7 +66,7 @@ def transition_block(in_channels: int, num_channels: int) -> nn.Sequential:
     )
 
 
-class DenseNet(_CNNClassifier):
+class DenseNet(CNNClassifier):
     """DenseNet: ResNet's stem, one dense block per entry of ``arch`` (its number of conv
     blocks, each adding ``growth_rate`` channels), a transition block halving the channels
     and the size between dense blocks, then batch norm, ReLU, global average pooling and a
@@ -77,8 +81,8 @@ class DenseNet(_CNNClassifier):
         num_classes: int = 10,
     ):
         super().__init__()
-        _check_common(lr, num_classes)
-        _check_channels(num_channels=num_channels, growth_rate=growth_rate)
+        check_classifier_args(lr, num_classes)
+        check_positive_ints(num_channels=num_channels, growth_rate=growth_rate)
         arch = tuple(arch)
         if not arch or not all(isinstance(n, int) and n > 0 for n in arch):
             raise ValueError(f"arch must be positive ints (convs per dense block), got {arch!r}")

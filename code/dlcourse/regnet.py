@@ -13,9 +13,14 @@ from collections.abc import Sequence
 
 from torch import nn
 
-from .cnn import init_cnn_kaiming, min_input_size
-from .modern_cnn import _check_common, _CNNClassifier
-from .resnet import ResNeXtBlock, _check_channels
+from .cnn_utils import (
+    CNNClassifier,
+    check_classifier_args,
+    check_positive_ints,
+    init_cnn_kaiming,
+    min_input_size,
+)
+from .resnet import ResNeXtBlock
 
 
 def _check_arch(arch) -> tuple[tuple, ...]:
@@ -36,7 +41,7 @@ def _check_arch(arch) -> tuple[tuple, ...]:
     return arch
 
 
-class AnyNet(_CNNClassifier):
+class AnyNet(CNNClassifier):
     """A network of the AnyNet design space: ``arch`` holds one (depth, num_channels,
     groups, bot_mul) tuple per stage, where ``groups`` is the group width (as in d2l)."""
 
@@ -48,8 +53,8 @@ class AnyNet(_CNNClassifier):
         num_classes: int = 10,
     ):
         super().__init__()
-        _check_common(lr, num_classes)
-        _check_channels(stem_channels=stem_channels)
+        check_classifier_args(lr, num_classes)
+        check_positive_ints(stem_channels=stem_channels)
         self.arch, self.stem_channels, self.lr = _check_arch(arch), stem_channels, lr
         self.net = nn.Sequential()
         self.net.add_module("stem", self.stem(stem_channels))

@@ -1,9 +1,9 @@
 """Residual networks (chapter 8.6): the residual block, ResNet, ResNet-18 and the ResNeXt block.
 
-As in ``modern_cnn``, every layer is created with its input size (no lazy layers), so the
-constructor's He initialisation takes effect; the blocks therefore take ``in_channels``
-before d2l's arguments (``num_channels``, ``use_1x1conv``, ``strides``, ...). Every stride-2
-layer pads its input, so ResNet accepts images of any size down to 1x1.
+As in ``alexnet`` to ``googlenet`` (8.1-8.4), every layer is created with its input size (no
+lazy layers), so the constructor's He initialisation takes effect; the blocks therefore take
+``in_channels`` before d2l's arguments (``num_channels``, ``use_1x1conv``, ``strides``, ...).
+Every stride-2 layer pads its input, so ResNet accepts images of any size down to 1x1.
 """
 
 from __future__ import annotations
@@ -14,14 +14,13 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .cnn import init_cnn_kaiming, min_input_size
-from .modern_cnn import _check_common, _CNNClassifier
-
-
-def _check_channels(**values) -> None:
-    for label, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{label} must be a positive integer, got {value!r}")
+from .cnn_utils import (
+    CNNClassifier,
+    check_classifier_args,
+    check_positive_ints,
+    init_cnn_kaiming,
+    min_input_size,
+)
 
 
 class Residual(nn.Module):
@@ -36,7 +35,7 @@ class Residual(nn.Module):
         self, in_channels: int, num_channels: int, use_1x1conv: bool = False, strides: int = 1
     ):
         super().__init__()
-        _check_channels(in_channels=in_channels, num_channels=num_channels, strides=strides)
+        check_positive_ints(in_channels=in_channels, num_channels=num_channels, strides=strides)
         if not use_1x1conv and (in_channels != num_channels or strides != 1):
             raise ValueError(
                 f"without a 1x1 convolution the shortcut adds the input unchanged, so it needs "
@@ -78,7 +77,7 @@ class ResNeXtBlock(nn.Module):
         strides: int = 1,
     ):
         super().__init__()
-        _check_channels(
+        check_positive_ints(
             in_channels=in_channels, num_channels=num_channels, groups=groups, strides=strides
         )
         if isinstance(bot_mul, bool) or not isinstance(bot_mul, (int, float)) or bot_mul <= 0:
@@ -128,7 +127,7 @@ class ResNeXtBlock(nn.Module):
 RESNET18_ARCH = ((2, 64), (2, 128), (2, 256), (2, 512))
 
 
-class ResNet(_CNNClassifier):
+class ResNet(CNNClassifier):
     """ResNet: the stem ``b1`` (7x7 convolution, batch norm, 3x3 max pooling, size / 4),
     one stage of ``num_residuals`` residual blocks per (num_residuals, num_channels) pair of
     ``arch`` (every stage but the first halves the size and starts with a 1x1 shortcut),
@@ -136,7 +135,7 @@ class ResNet(_CNNClassifier):
 
     def __init__(self, arch: Sequence[tuple[int, int]], lr: float = 0.1, num_classes: int = 10):
         super().__init__()
-        _check_common(lr, num_classes)
+        check_classifier_args(lr, num_classes)
         arch = tuple(tuple(pair) for pair in arch)
         if not arch or not all(
             len(p) == 2 and all(isinstance(v, int) and v > 0 for v in p) for p in arch
