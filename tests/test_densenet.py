@@ -6,13 +6,10 @@ shapes and parameter counts against the layer formulas, computed independently h
 
 import pytest
 import torch
+from cnn_checks import conv_params, loss_before_and_after
 from torch import nn
 
 import dlcourse
-
-
-def conv_params(c_in, c_out, k):
-    return c_in * c_out * k * k + c_out
 
 
 def test_conv_block_is_bn_relu_conv():
@@ -101,17 +98,5 @@ def test_smoke_a_few_steps_lower_the_loss():
     torch.manual_seed(0)
     X, y = torch.rand(16, 1, 32, 32), torch.arange(16) % 10
     model = dlcourse.DenseNet(num_channels=16, growth_rate=8, arch=(2, 2), lr=0.05)
-    optimizer = model.configure_optimizers()
-    model.eval()
-    with torch.no_grad():
-        before = model.loss(model(X), y).item()
-    model.train()
-    for _ in range(15):
-        loss = model.training_step((X, y))
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    model.eval()
-    with torch.no_grad():
-        after = model.loss(model(X), y).item()
+    before, after = loss_before_and_after(model, X, y, steps=15)
     assert after < before

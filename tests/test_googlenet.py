@@ -9,17 +9,10 @@ import math
 
 import pytest
 import torch
+from cnn_checks import conv_params, linear_params, loss_before_and_after
 from torch import nn
 
 import dlcourse
-
-
-def conv_params(c_in, c_out, k):
-    return c_in * c_out * k * k + c_out
-
-
-def linear_params(n_in, n_out):
-    return n_in * n_out + n_out
 
 
 def test_inception_concatenates_four_paths_of_the_input_size():
@@ -93,19 +86,7 @@ def test_smoke_a_few_steps_lower_the_loss():
     """Fitting one fixed batch: the loss after some steps is below the first one."""
     X, y = torch.rand(16, 1, 16, 16), torch.arange(16) % 10
     model = dlcourse.GoogLeNet(lr=0.05)
-    optimizer = model.configure_optimizers()
-    model.eval()  # no dropout, so the comparison is between two deterministic losses
-    with torch.no_grad():
-        before = model.loss(model(X), y).item()
-    model.train()
-    for _ in range(12):
-        loss = model.training_step((X, y))
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    model.eval()
-    with torch.no_grad():
-        after = model.loss(model(X), y).item()
+    before, after = loss_before_and_after(model, X, y, steps=12)
     assert after < before
 
 

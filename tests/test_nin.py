@@ -9,18 +9,10 @@ import math
 
 import pytest
 import torch
+from cnn_checks import conv_params, loss_before_and_after, on_meta
 from torch import nn
 
 import dlcourse
-
-
-def conv_params(c_in, c_out, k):
-    return c_in * c_out * k * k + c_out
-
-
-def on_meta(make):
-    with torch.device("meta"):
-        return make()
 
 
 def test_nin_parameter_count_and_shapes():
@@ -71,17 +63,5 @@ def test_smoke_a_few_steps_lower_the_loss():
     """Fitting one fixed batch: the loss after some steps is below the first one."""
     X, y = torch.rand(16, 1, 67, 67), torch.arange(16) % 10
     model = dlcourse.NiN(lr=0.05)
-    optimizer = model.configure_optimizers()
-    model.eval()  # no dropout, so the comparison is between two deterministic losses
-    with torch.no_grad():
-        before = model.loss(model(X), y).item()
-    model.train()
-    for _ in range(12):
-        loss = model.training_step((X, y))
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    model.eval()
-    with torch.no_grad():
-        after = model.loss(model(X), y).item()
+    before, after = loss_before_and_after(model, X, y, steps=12)
     assert after < before

@@ -6,13 +6,10 @@ textbook prints, and its parameter count is summed from the block formulas here.
 
 import pytest
 import torch
+from cnn_checks import conv_params, loss_before_and_after
 from torch import nn
 
 import dlcourse
-
-
-def conv_params(c_in, c_out, k, num_groups=1):
-    return c_in // num_groups * c_out * k * k + c_out
 
 
 def resnext_params(c_in, c, group_width, bot_mul, use_1x1conv):
@@ -86,17 +83,5 @@ def test_smoke_a_few_steps_lower_the_loss():
     torch.manual_seed(0)
     X, y = torch.rand(16, 1, 16, 16), torch.arange(16) % 10
     model = dlcourse.AnyNet(((1, 16, 8, 1), (1, 32, 8, 1)), stem_channels=8, lr=0.05)
-    optimizer = model.configure_optimizers()
-    model.eval()
-    with torch.no_grad():
-        before = model.loss(model(X), y).item()
-    model.train()
-    for _ in range(15):
-        loss = model.training_step((X, y))
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    model.eval()
-    with torch.no_grad():
-        after = model.loss(model(X), y).item()
+    before, after = loss_before_and_after(model, X, y, steps=15)
     assert after < before

@@ -7,13 +7,10 @@ against the layer formulas, computed independently here.
 
 import pytest
 import torch
+from cnn_checks import conv_params, loss_before_and_after
 from torch import nn
 
 import dlcourse
-
-
-def conv_params(c_in, c_out, k, groups=1):
-    return c_in // groups * c_out * k * k + c_out
 
 
 def bn_params(c):
@@ -157,17 +154,5 @@ def test_smoke_a_few_steps_lower_the_loss():
     torch.manual_seed(0)
     X, y = torch.rand(16, 1, 16, 16), torch.arange(16) % 10
     model = dlcourse.ResNet(((1, 8), (1, 16)), lr=0.05)
-    optimizer = model.configure_optimizers()
-    model.eval()
-    with torch.no_grad():
-        before = model.loss(model(X), y).item()
-    model.train()
-    for _ in range(15):
-        loss = model.training_step((X, y))
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    model.eval()
-    with torch.no_grad():
-        after = model.loss(model(X), y).item()
+    before, after = loss_before_and_after(model, X, y, steps=15)
     assert after < before

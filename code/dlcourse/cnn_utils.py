@@ -211,6 +211,16 @@ def check_input(
         )
 
 
+def check_arch(arch, pairs: str) -> tuple[tuple[int, int], ...]:
+    """``arch`` as a tuple of ``pairs`` of positive ints, e.g. (num_convs, out_channels)."""
+    arch = tuple(tuple(pair) for pair in arch)
+    if not arch or not all(
+        len(p) == 2 and all(isinstance(v, int) and v > 0 for v in p) for p in arch
+    ):
+        raise ValueError(f"arch must be {pairs} pairs of positive ints, got {arch!r}")
+    return arch
+
+
 def check_classifier_args(lr, num_classes) -> None:
     """Raise a ValueError unless ``lr`` > 0 and ``num_classes`` is an integer >= 2."""
     if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:

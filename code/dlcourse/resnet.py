@@ -16,6 +16,7 @@ from torch.nn import functional as F
 
 from .cnn_utils import (
     CNNClassifier,
+    check_arch,
     check_classifier_args,
     check_positive_ints,
     init_cnn_kaiming,
@@ -136,13 +137,7 @@ class ResNet(CNNClassifier):
     def __init__(self, arch: Sequence[tuple[int, int]], lr: float = 0.1, num_classes: int = 10):
         super().__init__()
         check_classifier_args(lr, num_classes)
-        arch = tuple(tuple(pair) for pair in arch)
-        if not arch or not all(
-            len(p) == 2 and all(isinstance(v, int) and v > 0 for v in p) for p in arch
-        ):
-            raise ValueError(
-                f"arch must be (num_residuals, num_channels) pairs of positive ints, got {arch!r}"
-            )
+        arch = check_arch(arch, "(num_residuals, num_channels)")
         self.arch, self.lr = arch, lr
         self.net = nn.Sequential()
         self.net.add_module("b1", self.b1())

@@ -15,6 +15,7 @@ from torch import nn
 from .alexnet import classifier_head
 from .cnn_utils import (
     CNNClassifier,
+    check_arch,
     check_classifier_args,
     check_image_size,
     flat_features,
@@ -55,13 +56,7 @@ class VGG(CNNClassifier):
     ):
         super().__init__()
         check_classifier_args(lr, num_classes)
-        arch = tuple(tuple(pair) for pair in arch)
-        if not arch or not all(
-            len(p) == 2 and all(isinstance(v, int) and v > 0 for v in p) for p in arch
-        ):
-            raise ValueError(
-                f"arch must be (num_convs, out_channels) pairs of positive ints, got {arch!r}"
-            )
+        arch = check_arch(arch, "(num_convs, out_channels)")
         self.arch, self.lr, self.image_size = arch, lr, check_image_size(image_size)
         blocks, in_channels = [], 1
         for num_convs, out_channels in arch:
