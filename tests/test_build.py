@@ -5,37 +5,19 @@ import re
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+from book_helpers import myst_page
 
 ROOT = Path(__file__).resolve().parents[1]
 JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
-
-PAGE = textwrap.dedent("""\
-    ---
-    jupytext:
-      text_representation:
-        extension: .md
-        format_name: myst
-    kernelspec:
-      display_name: Python 3
-      language: python
-      name: python3
-    ---
-    # A page
-
-    ```{{code-cell}} ipython3
-    {code}
-    ```
-    """)
 
 
 def build(tmp_path: Path, code: str) -> subprocess.CompletedProcess:
     book = tmp_path / "book"
     book.mkdir(exist_ok=True)
-    (book / "index.md").write_text(PAGE.format(code=code))
+    (book / "index.md").write_text(myst_page(code))
     return subprocess.run(
         [str(JUPYTER_BOOK), "build", str(tmp_path), "-W", "-n", "--keep-going"],
         capture_output=True,

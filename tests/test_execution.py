@@ -10,44 +10,31 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
+from book_helpers import myst_page, package_copies
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOLS = ROOT / "code" / "tools"
 sys.path.insert(0, str(TOOLS))
 import execution  # noqa: E402  (the maintainer tool, code/tools/execution.py)
 
-PAGE = textwrap.dedent("""\
-    ---
-    jupytext:
-      text_representation:
-        extension: .md
-        format_name: myst
-    kernelspec:
-      display_name: Python 3
-      language: python
-      name: python3
-    ---
-    # A page
+PAGE = myst_page(
+    """
+import dlcourse
 
-    ```{code-cell} ipython3
-    import dlcourse
+dlcourse.set_seed(0)
+data = dlcourse.SyntheticRegressionData(w=[2.0, -3.4], b=4.2, num_train=3, num_val=1)
+print(data.y[:3, 0].round(decimals=3))
+""",
+    """
+:tags: [nbval-ignore-output]
 
-    dlcourse.set_seed(0)
-    data = dlcourse.SyntheticRegressionData(w=[2.0, -3.4], b=4.2, num_train=3, num_val=1)
-    print(data.y[:3, 0].round(decimals=3))
-    ```
-
-    ```{code-cell} ipython3
-    :tags: [nbval-ignore-output]
-
-    import time
-    print(time.time())  # differs on every run: the tag keeps it out of the comparison
-    ```
-    """)
+import time
+print(time.time())  # differs on every run: the tag keeps it out of the comparison
+""",
+)
 
 
 def test_stamp_changes_with_any_package_source(tmp_path):
@@ -144,14 +131,7 @@ def test_a_package_change_reexecutes_the_page_and_fails_the_output_check(tmp_pat
     make_book(tmp_path)
     build = tmp_path / "_build"
     reference = tmp_path / "book" / "index.ipynb"  # plays the committed twin
-    unchanged, changed = tmp_path / "unchanged", tmp_path / "changed"
-    for root in (unchanged, changed):
-        shutil.copytree(ROOT / "code" / "dlcourse", root / "dlcourse")
-    data_py = changed / "dlcourse" / "data.py"
-    source = data_py.read_text()
-    drifted = source.replace("+ self.b + noise_term", "+ self.b + 0.5 + noise_term")
-    assert drifted != source, "the planted change no longer applies to data.py; update it"
-    data_py.write_text(drifted)
+    unchanged, changed = package_copies(tmp_path)
 
     # 1. The build executes the page once; its outputs pass the check against the twin.
     assert execution.guard(build, unchanged / "dlcourse")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from book_helpers import package_copies
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "code" / "tools"))
@@ -112,15 +113,7 @@ def test_nbval_fails_when_a_function_the_page_uses_changes(tmp_path):
     SyntheticRegressionData, pointing at a cell whose output depends on it."""
     twin = tmp_path / "synthetic_data.ipynb"
     shutil.copy(pages.twin_of(DRIFT_PAGE), twin)
-    unchanged = tmp_path / "unchanged"
-    changed = tmp_path / "changed"
-    for root in (unchanged, changed):
-        shutil.copytree(ROOT / "code" / "dlcourse", root / "dlcourse")
-    data_py = changed / "dlcourse" / "data.py"
-    source = data_py.read_text()
-    drifted = source.replace("+ self.b + noise_term", "+ self.b + 0.5 + noise_term")
-    assert drifted != source, "the drift test's patch no longer applies; update it"
-    data_py.write_text(drifted)
+    unchanged, changed = package_copies(tmp_path)
 
     passing = run_nbval(twin, unchanged)
     assert passing.returncode == 0, passing.stdout[-2000:]
