@@ -19,7 +19,7 @@ TWINS = $(if $(PAGES),$(PAGES:.md=.ipynb),$(shell $(PY) code/tools/pages.py list
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: help setup data browser book test unit outputs smoke nbval site lint pages notebooks \
-        twins-from-build check links bench gpu-run clean
+        twins-from-build check links bench gpu-run outside compat clean
 
 help:
 	@echo "make book       build the website, executing every page once (_build/html)"
@@ -29,6 +29,8 @@ help:
 	@echo "make notebooks  regenerate the executed twin .ipynb of every page (or PAGES=...)"
 	@echo "make twins-from-build  write every twin from the last build's executions"
 	@echo "make nbval      re-execute the twins and compare outputs (or PAGES=...)"
+	@echo "make outside    run the twins outside the repository, package from a wheel"
+	@echo "make compat     the same on Colab's stack and on pyproject's lower bounds"
 	@echo "make gpu-run    the full profile's training runs on a GPU (see code/tools/gpu_run.py)"
 	@echo "make bench      dlcourse vs d2l 1.0.3 speed and accuracy, side by side"
 	@echo "make pages      rewrite the Colab install cell of every page from _config.yml"
@@ -92,8 +94,20 @@ outputs: $(STAMP)
 	$(REPLAY) $(TWINS)
 
 # Re-executes the twins in a fresh kernel (a second run; handy for one page while writing).
+# DLCOURSE_GLUE=0: no glue records, as in Colab (the twins have none; see dlcourse.glue).
 nbval: setup
-	$(NBVAL) $(TWINS)
+	DLCOURSE_GLUE=0 $(NBVAL) $(TWINS)
+
+# The twins as a reader runs them: copied to a temporary folder, the package installed from
+# a wheel with --no-deps (as the Colab cell does), outputs compared by nbval's rules.
+outside: setup
+	$(PY) code/tools/outside.py $(TWINS)
+
+# The same against Google Colab's stack and pyproject.toml's lower bounds (tests/compat/*.txt,
+# each in its own environment under _build/compat); weekly in .github/workflows/compat.yml.
+compat: setup
+	status=0; for stack in colab lowest; do \
+	  $(PY) code/tools/outside.py --stack $$stack $(TWINS) || status=1; done; exit $$status
 
 smoke: setup
 	$(PY) code/tools/smoke.py
@@ -104,6 +118,8 @@ site: $(STAMP) browser
 check: $(STAMP)
 	$(PY) code/tools/pages.py check
 
+# Sphinx's linkcheck over the pages (read, not executed; _build/linkcheck); offline it says
+# that the external links were not checked and passes.
 links: $(STAMP)
 	$(PY) code/tools/links.py check
 

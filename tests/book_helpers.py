@@ -38,3 +38,10 @@ def package_copies(tmp_path: Path) -> tuple[Path, Path]:
     assert drifted != source, "the planted change no longer applies to data.py; update it"
     data_py.write_text(drifted)
     return unchanged, changed
+
+
+def copy_book_config(tmp_path: Path) -> None:
+    """The book's _config.yml in tmp_path, with the local Sphinx extension it names."""
+    shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
+    (tmp_path / "code" / "tools").mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "code" / "tools" / "exercise_numbers.py", tmp_path / "code" / "tools")

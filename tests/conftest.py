@@ -7,7 +7,7 @@ import pytest
 import torch
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
+import matplotlib.pyplot as plt
 
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 

@@ -134,7 +134,7 @@ def test_bad_inputs_are_rejected():
         BatchNorm(3, num_dims=2)(torch.zeros(1, 3))
     with pytest.raises(ValueError, match="2-D .* or 4-D"):
         batch_norm(torch.zeros(2, 3, 4), *[torch.ones(1, 3, 1)] * 4)
-    with pytest.raises(ValueError, match="momentum must be between 0 and 1"):
+    with pytest.raises(ValueError, match=r"momentum must be a probability in \[0, 1\], got 1.5"):
         BatchNorm(3, num_dims=2, momentum=1.5)
     with pytest.raises(ValueError, match="lr must be a positive number"):
         BNLeNet(lr=0)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from book_helpers import myst_page
+from book_helpers import copy_book_config, myst_page
 
 ROOT = Path(__file__).resolve().parents[1]
 JUPYTER_BOOK = Path(sys.executable).parent / "jupyter-book"
@@ -27,7 +27,7 @@ def build(tmp_path: Path, code: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.slow
 def test_a_cell_that_raises_fails_the_build(tmp_path):
-    shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
+    copy_book_config(tmp_path)
     (tmp_path / "book").mkdir()
     shutil.copy(ROOT / "book" / "references.bib", tmp_path / "book" / "references.bib")
     shutil.copytree(ROOT / "book" / "_static", tmp_path / "book" / "_static")

@@ -57,11 +57,11 @@ def test_data_module_moves_its_tensors():
     ("kwargs", "error", "message"),
     [
         ({"w": torch.ones(2, 1)}, ValueError, r"w must be a 1-D tensor.*\(2, 1\)"),
-        ({"num_train": 0}, ValueError, "num_train must be positive, got 0"),
-        ({"num_val": -5}, ValueError, "num_val must be positive, got -5"),
-        ({"noise": -0.1}, ValueError, "noise .* must be >= 0, got -0.1"),
-        ({"batch_size": 0}, ValueError, "batch_size must be positive, got 0"),
-        ({"batch_size": 2.5}, TypeError, "batch_size must be an int, got 2.5"),
+        ({"num_train": 0}, ValueError, "num_train must be a positive integer, got 0"),
+        ({"num_val": -5}, ValueError, "num_val must be a positive integer, got -5"),
+        ({"noise": -0.1}, ValueError, "noise must be a standard deviation >= 0, got -0.1"),
+        ({"batch_size": 0}, ValueError, "batch_size must be a positive integer, got 0"),
+        ({"batch_size": 2.5}, TypeError, "batch_size must be a positive integer, got float 2.5"),
     ],
 )
 def test_synthetic_data_rejects_bad_input(kwargs, error, message):
@@ -121,11 +121,16 @@ def test_fashion_mnist_epoch_visits_every_example_once():
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"batch_size": 0}, ValueError, "batch_size must be positive, got 0"),
-        ({"batch_size": -1}, ValueError, "batch_size must be positive, got -1"),
-        ({"batch_size": 64.0}, TypeError, "batch_size must be an int, got 64.0"),
-        ({"resize": (0, 28)}, ValueError, r"resize must be two positive ints.*\(0, 28\)"),
-        ({"resize": -3}, ValueError, r"resize must be two positive ints.*\(-3, -3\)"),
+        ({"batch_size": 0}, ValueError, "batch_size must be a positive integer, got 0"),
+        ({"batch_size": -1}, ValueError, "batch_size must be a positive integer, got -1"),
+        ({"batch_size": 64.0}, TypeError, "batch_size must be a positive integer, got float 64.0"),
+        (
+            {"resize": (0, 28)},
+            ValueError,
+            r"resize must be a positive int or a \(height.*\(0, 28\)",
+        ),
+        ({"resize": -3}, ValueError, r"resize must be a positive int or a \(height.*got -3"),
+        ({"resize": 2.5}, TypeError, r"resize must be a positive int or a \(height.*got float 2.5"),
     ],
 )
 def test_fashion_mnist_rejects_bad_input(kwargs, error, message):

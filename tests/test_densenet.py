@@ -82,7 +82,8 @@ def test_densenet_smallest_input_is_29():
 @pytest.mark.parametrize(
     "make, match",
     [
-        (lambda: dlcourse.DenseNet(arch=()), "arch must be positive ints"),
+        (lambda: dlcourse.DenseNet(arch=()), r"arch must hold at least one dense block, got \(\)"),
+        (lambda: dlcourse.DenseNet(arch=(4, 0)), r"arch\[1\] must be a positive integer, got 0"),
         (lambda: dlcourse.DenseNet(growth_rate=0), "growth_rate must be a positive integer"),
         (lambda: dlcourse.DenseBlock(2, 3, -1), "num_channels must be a positive integer"),
         (lambda: dlcourse.transition_block(0, 4), "in_channels must be a positive integer"),

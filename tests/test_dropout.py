@@ -82,7 +82,9 @@ def test_rejects_integer_tensors_naming_the_dtype():
 
 
 def test_rejects_non_tensors():
-    with pytest.raises(TypeError, match="got dtype list"):
+    with pytest.raises(
+        TypeError, match=r"X must be a floating-point torch.Tensor, got list \[1.0, 2.0\]"
+    ):
         dropout_layer([1.0, 2.0], 0.5)
 
 

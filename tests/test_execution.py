@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from book_helpers import myst_page, package_copies
+from book_helpers import copy_book_config, myst_page, package_copies
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOLS = ROOT / "code" / "tools"
@@ -69,7 +69,7 @@ def make_book(tmp_path: Path) -> Path:
     book = tmp_path / "book"
     shutil.copytree(ROOT / "book" / "_static", book / "_static")
     shutil.copy(ROOT / "book" / "references.bib", book / "references.bib")
-    shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
+    copy_book_config(tmp_path)
     (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: book/index\n")
     (book / "index.md").write_text(PAGE)
     return book / "index.md"

@@ -122,21 +122,20 @@ def test_scratch_rejects_wrong_feature_count():
 
 @pytest.mark.parametrize("lr", [0, -0.1, "0.1", True])
 def test_bad_lr(lr):
-    with pytest.raises(ValueError, match="lr must be a positive number"):
+    error = ValueError if isinstance(lr, float | int) and not isinstance(lr, bool) else TypeError
+    with pytest.raises(error, match=f"lr must be a positive number, got .*{lr!r}"):
         LinearRegressionScratch(num_inputs=2, lr=lr)
-    with pytest.raises(ValueError, match="lr must be a positive number"):
+    with pytest.raises(error, match=f"lr must be a positive number, got .*{lr!r}"):
         LinearRegression(lr=lr)
 
 
 @pytest.mark.parametrize("num_inputs", [0, -2, 2.0])
 def test_bad_num_inputs(num_inputs):
-    with pytest.raises(
-        ValueError, match=f"num_inputs must be a positive integer, got {num_inputs}"
-    ):
+    error = TypeError if isinstance(num_inputs, float) else ValueError
+    with pytest.raises(error, match=f"num_inputs must be a positive integer, got .*{num_inputs}"):
         LinearRegressionScratch(num_inputs=num_inputs, lr=0.03)
-    with pytest.raises(
-        ValueError, match=f"num_inputs must be a positive integer, got {num_inputs}"
-    ):
+    error = TypeError if isinstance(num_inputs, float) else ValueError
+    with pytest.raises(error, match=f"num_inputs must be a positive integer, got .*{num_inputs}"):
         LinearRegression(lr=0.03, num_inputs=num_inputs)
 
 

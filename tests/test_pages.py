@@ -82,7 +82,7 @@ def test_sync_check_reports_a_stale_twin(tmp_path, monkeypatch):
 
 def run_nbval(twin: Path, package_root: Path) -> subprocess.CompletedProcess:
     """nbval on one twin, with `dlcourse` imported from `package_root`."""
-    env = {**__import__("os").environ, "PYTHONPATH": str(package_root)}
+    env = {**__import__("os").environ, "PYTHONPATH": str(package_root), "DLCOURSE_GLUE": "0"}
     return subprocess.run(
         [
             sys.executable,
@@ -120,7 +120,12 @@ def test_nbval_fails_when_a_function_the_page_uses_changes(tmp_path):
     failing = run_nbval(twin, changed)
     assert failing.returncode != 0
     assert "Cell outputs differ" in failing.stdout
-    assert "Cell 5: Cell outputs differ" in failing.stdout, failing.stdout[-3000:]
+    first = next(  # the first cell that prints data from the package's generator
+        i
+        for i, c in enumerate(c for c in nbformat.read(twin, 4).cells if c.cell_type == "code")
+        if "dlcourse.SyntheticRegressionData(" in c.source
+    )
+    assert f"Cell {first}: Cell outputs differ" in failing.stdout, failing.stdout[-3000:]
     assert "label:" in failing.stdout  # the cell that prints a generated label
 
 
@@ -153,3 +158,26 @@ def test_release_pins_colab_installs_to_a_term_tag(tmp_path, monkeypatch):
     assert pages.check() == []
     with pytest.raises(ValueError, match="'fall26' is neither 'main' nor a term tag"):
         pages.release("fall26")
+
+
+def test_generated_cells_follow_the_install_cell_and_replace_only_their_own(tmp_path, monkeypatch):
+    monkeypatch.setattr(pages, "ROOT", tmp_path)
+    page = tmp_path / "book" / "ch09" / "p.md"
+    page.parent.mkdir(parents=True)
+    fence = "```"
+    cell = fence + "{code-cell} ipython3\n%s\n" + fence + "\n"
+    own = cell % "from dlcourse.notebook import check_environment\n\ncheck_environment()"
+    old_cost = cell % ':tags: [remove-input]\n\ndlcourse.expected_cost("ch09/p")'
+    install = (
+        f"{fence}{{code-cell}} ipython3\n:tags: [remove-cell]\n\n{pages.INSTALL_MARKER}\n{fence}\n"
+    )
+    page.write_text(f"# P\n\n{install}\nText.\n\n{old_cost}\n{own}\nmodel.fit(x)\n")
+
+    assert pages.write_run_cells(page)
+    text = page.read_text()
+    assert text.index(pages.INSTALL_MARKER) < text.index("dlcourse.check_environment(trains=True)")
+    assert text.index('dlcourse.last_executed("ch09/p", cost=True)') < text.index("Text.")
+    assert (
+        "expected_cost" not in text and own in text
+    )  # the old cost cell went, a page's own stayed
+    assert not pages.write_run_cells(page)  # idempotent

@@ -41,7 +41,8 @@ def test_unknown_profile_lists_the_allowed_ones(monkeypatch):
 
 @pytest.mark.parametrize("bad", [0, -3, 2.5, True])
 def test_sizes_must_be_positive_integers(bad):
-    with pytest.raises(ValueError, match="positive integer"):
+    error = ValueError if bad in (0, -3) and not isinstance(bad, bool) else TypeError
+    with pytest.raises(error, match=f"full must be a positive integer, got .*{bad!r}"):
         profile.epochs(bad)
 
 

@@ -70,7 +70,7 @@ def test_anynet_is_initialised_with_he():
     [
         ((), "arch must be"),
         (((2, 16, 8),), "arch must be"),
-        (((2, 16, 0, 1),), "arch must be"),
+        (((2, 16, 0, 1),), r"arch\[0\] groups must be a positive integer, got 0"),
         (((2, 16, 5, 1),), "cannot be split into groups of width 5"),
     ],
 )

@@ -140,7 +140,7 @@ def test_resnet_first_stage_may_change_the_width():
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        ({"arch": ((2, 0),)}, "arch must be"),
+        ({"arch": ((2, 0),)}, r"arch\[0\]\[1\] must be a positive integer, got 0"),
         ({"arch": ()}, "arch must be"),
         ({"arch": ((2, 8),), "lr": 0}, "lr must be a positive number"),
     ],

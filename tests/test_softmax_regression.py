@@ -176,14 +176,15 @@ def test_scratch_loss_rejects_mismatched_labels():
     ("kwargs", "message"),
     [
         ({"num_inputs": 0}, "num_inputs must be a positive integer, got 0"),
-        ({"num_outputs": 2.5}, "num_outputs must be a positive integer, got 2.5"),
+        ({"num_outputs": 2.5}, "num_outputs must be a positive integer, got float 2.5"),
         ({"lr": -1}, "lr must be a positive number, got -1"),
         ({"sigma": -0.1}, "sigma .* got -0.1"),
     ],
 )
 def test_scratch_rejects_bad_arguments(kwargs, message):
     args = {"num_inputs": 4, "num_outputs": 3, "lr": 0.1, **kwargs}
-    with pytest.raises(ValueError, match=message):
+    error = TypeError if kwargs == {"num_outputs": 2.5} else ValueError
+    with pytest.raises(error, match=message):
         SoftmaxRegressionScratch(**args)
 
 

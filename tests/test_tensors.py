@@ -24,7 +24,8 @@ def test_set_seed_repeats_every_generator():
 
 @pytest.mark.parametrize("seed", [-1, 1.5, "0", True])
 def test_set_seed_rejects_bad_seeds(seed):
-    with pytest.raises(ValueError, match=f"got {seed!r}"):
+    error = ValueError if seed == -1 else TypeError  # a negative int, or not an int at all
+    with pytest.raises(error, match=f"seed must be a non-negative integer, got .*{seed!r}"):
         dlcourse.set_seed(seed)
 
 
@@ -77,7 +78,8 @@ def test_try_gpu_picks_existing_gpus_and_cpu_past_the_last(monkeypatch):
 
 @pytest.mark.parametrize("i", [-1, 1.0, "0", True, None])
 def test_try_gpu_rejects_bad_indices(i):
-    with pytest.raises(ValueError, match="non-negative GPU index"):
+    error = ValueError if i == -1 else TypeError
+    with pytest.raises(error, match=f"non-negative GPU index, got .*{i!r}; use 0"):
         dlcourse.try_gpu(i)
 
 

@@ -26,9 +26,6 @@ class LinearModel(dlcourse.Module):
     def loss(self, Y_hat, y):
         return ((Y_hat - y) ** 2).mean()
 
-    def configure_optimizers(self):
-        return torch.optim.SGD(self.parameters(), lr=self.lr)
-
 
 def regression_data(**kwargs):
     args = {
@@ -128,25 +125,68 @@ def test_deferred_check_finds_the_first_bad_batch_without_per_batch_syncs(monkey
     assert len(reads) <= 1  # only the value quoted in the message; 4 batches were trained
 
 
-@pytest.mark.parametrize("missing", ["loss", "configure_optimizers"])
-def test_model_without_a_required_method_is_refused(missing):
-    attrs = {
-        "forward": lambda self, X: X,
-        "loss": lambda self, Y_hat, y: ((Y_hat - y) ** 2).mean(),
-        "configure_optimizers": lambda self: torch.optim.SGD(
-            [nn.Parameter(torch.zeros(1))], lr=0.1
-        ),
-    }
-    del attrs[missing]
-    Incomplete = type("Incomplete", (dlcourse.Module,), attrs)
-    with pytest.raises(TypeError, match=f"Incomplete does not define {missing}\\(\\)"):
+def test_model_without_loss_is_refused():
+    Incomplete = type("Incomplete", (dlcourse.Module,), {"forward": lambda self, X: X})
+    with pytest.raises(TypeError, match=r"Incomplete does not define loss\(\)"):
         dlcourse.Trainer(max_epochs=1).fit(Incomplete(), regression_data())
+
+
+def test_default_optimiser_is_sgd_at_the_model_learning_rate():
+    optimizer = LinearModel(lr=0.25).configure_optimizers()
+    assert type(optimizer) is torch.optim.SGD and optimizer.defaults["lr"] == 0.25
+    model = LinearModel()
+    params = model.configure_optimizers().param_groups[0]["params"]
+    assert [id(p) for p in params] == [id(p) for p in model.parameters()]
+
+
+def test_model_without_lr_or_optimiser_is_refused_with_the_fix():
+    class NoRate(LinearModel):
+        def __init__(self):
+            super().__init__()
+            del self.lr
+
+    with pytest.raises(TypeError, match=r"NoRate has no learning rate: set self.lr"):
+        dlcourse.Trainer(max_epochs=1, verbose=False).fit(NoRate(), regression_data())
 
 
 @pytest.mark.parametrize("bad", [0, -1, 2.5])
 def test_max_epochs_must_be_positive(bad):
-    with pytest.raises(ValueError, match=f"max_epochs must be a positive integer, got {bad}"):
+    error = TypeError if isinstance(bad, float) else ValueError
+    with pytest.raises(error, match=f"max_epochs must be a positive integer, got .*{bad}"):
         dlcourse.Trainer(max_epochs=bad)
+
+
+def test_each_fit_starts_a_fresh_history():
+    trainer = dlcourse.Trainer(max_epochs=2, verbose=False, board=False)
+    first = trainer.fit(LinearModel(), regression_data())
+    second = trainer.fit(LinearModel(), regression_data())
+    assert first["epoch"] == [1, 2] and second["epoch"] == [1, 2]
+    assert trainer.history is second and first is not second
+
+
+def test_fit_epoch_returns_its_result_apart_from_the_metrics():
+    trainer = dlcourse.Trainer(max_epochs=1, verbose=False, board=False)
+    model, data = LinearModel(), regression_data(num_train=40, batch_size=16)
+    trainer.prepare_model(model)
+    trainer.prepare_data(data)
+    trainer.optim, trainer.epoch = model.configure_optimizers(), 1
+    result = trainer.fit_epoch()
+    assert isinstance(result, dlcourse.EpochResult)
+    assert result.num_examples == 40 and result.batch_losses.shape == (3,)
+    weights = torch.tensor([16.0, 16.0, 8.0])
+    expected = float((result.batch_losses * weights).sum() / 40)
+    assert result.train_loss == pytest.approx(expected)
+
+
+def test_progress_bar_is_tqdm_and_is_cleared_after_each_epoch(capsys):
+    trainer = dlcourse.Trainer(max_epochs=2, board=False)
+    trainer.progress_bar = True  # as on an interactive terminal
+    trainer.fit(LinearModel(), regression_data())
+    captured = capsys.readouterr()
+    for epoch in (1, 2):  # tqdm's bar: a description and the count of 13 minibatches
+        assert f"epoch {epoch}/2:" in captured.err and "/13 [" in captured.err
+    assert captured.err.endswith("\r")  # leave=False: the last bar was wiped
+    assert captured.out.count("epoch ") == 2  # one line of metrics per epoch, on stdout
 
 
 def test_trainer_uses_the_gpu_when_there_is_one(monkeypatch):
@@ -181,7 +221,7 @@ def test_scratch_sgd_matches_d2l(d2l):
 
 
 def test_sgd_rejects_a_non_positive_learning_rate():
-    with pytest.raises(ValueError, match="lr must be positive, got -0.1"):
+    with pytest.raises(ValueError, match="lr must be a positive number, got -0.1"):
         dlcourse.SGD([nn.Parameter(torch.zeros(1))], lr=-0.1)
 
 
@@ -255,11 +295,13 @@ def lenet_accuracy(**switches) -> float:
 
 
 @pytest.mark.slow
-def test_bf16_autocast_keeps_lenet_accuracy_within_one_point():
+def test_bf16_autocast_costs_lenet_at_most_one_point():
+    """bf16 rounding changes the trajectory, so the two runs end apart by chance (here,
+    on some CPUs, bf16 ends 1.5 points higher); what must hold is that it loses nothing."""
     plain = lenet_accuracy(amp="off", channels_last=False)
     mixed = lenet_accuracy(amp="bf16", channels_last=True)
     assert plain > 0.75, f"the fp32 baseline should learn (reached {plain:.3f})"
-    assert abs(mixed - plain) <= 0.01, f"bf16 + channels_last {mixed:.4f} vs fp32 {plain:.4f}"
+    assert mixed >= plain - 0.01, f"bf16 + channels_last {mixed:.4f} vs fp32 {plain:.4f}"
 
 
 def test_speed_switches_are_off_on_a_cpu_by_default():
@@ -285,7 +327,7 @@ def test_environment_turns_a_switch_off(monkeypatch):
 @pytest.mark.parametrize(
     ("variable", "value", "message"),
     [
-        ("DLCOURSE_AMP", "half", "amp='half' is not one of"),
+        ("DLCOURSE_AMP", "half", r"amp \(or DLCOURSE_AMP\) must be 'auto', .* got 'half'"),
         ("DLCOURSE_CHANNELS_LAST", "yes", "DLCOURSE_CHANNELS_LAST='yes' must be 0"),
         ("DLCOURSE_COMPILE", "on", "DLCOURSE_COMPILE='on' must be 0"),
     ],

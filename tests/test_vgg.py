@@ -66,8 +66,10 @@ def test_narrow_vgg11_of_the_textbook_parameter_count_and_shapes():
 
 
 def test_vgg_rejects_a_bad_arch():
-    with pytest.raises(ValueError, match="arch must be"):
+    with pytest.raises(ValueError, match=r"arch\[0\]\[1\] must be a positive integer, got 0"):
         dlcourse.VGG(arch=((1, 0),), image_size=32)
+    with pytest.raises(ValueError, match=r"arch must be .* pairs, got \(\(1, 2, 3\),\)"):
+        dlcourse.VGG(arch=((1, 2, 3),), image_size=32)
 
 
 def test_vgg_is_initialised_by_its_constructor():

@@ -175,11 +175,13 @@ def test_concise_training_lowers_the_loss():
 
 # -- bad input -----------------------------------------------------------------------------
 def test_negative_decay_is_refused_with_its_value():
-    with pytest.raises(ValueError, match=r"lambd .* must be >= 0, got -1"):
+    with pytest.raises(
+        ValueError, match=r"lambd must be a non-negative number, got -1; use lambd=0"
+    ):
         WeightDecayScratch(num_inputs=3, lambd=-1, lr=0.1)
-    with pytest.raises(ValueError, match=r"wd .* must be >= 0, got -0.5"):
+    with pytest.raises(ValueError, match=r"wd must be a non-negative number, got -0.5"):
         WeightDecay(wd=-0.5, lr=0.1)
     with pytest.raises(ValueError, match="got nan"):
         WeightDecay(wd=float("nan"), lr=0.1)
-    with pytest.raises(TypeError, match="wd must be a number"):
+    with pytest.raises(TypeError, match="wd must be a non-negative number, got str '3'"):
         WeightDecay(wd="3", lr=0.1)

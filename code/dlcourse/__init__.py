@@ -19,7 +19,7 @@ Module map (one module per idea, named after it; tests mirror it in ``tests/test
     kaggle_house        the Kaggle house prices data, K-fold, log-RMSE (5.7)
     convolution         corr2d, Conv2D, multi-channel correlation, pool2d from scratch (7.2-7.5)
     cnn_utils           what the CNNs share: init_cnn(_kaiming), layer_summary, num_params,
-                        min_input_size, CNNClassifier and argument checks (chapters 7 and 8)
+                        min_input_size and CNNClassifier (chapters 7 and 8)
     lenet               LeNet (7.6)
     alexnet             AlexNet and its dense head (8.1)
     vgg                 vgg_block, VGG (8.2)
@@ -30,11 +30,18 @@ Module map (one module per idea, named after it; tests mirror it in ``tests/test
     densenet            conv_block, DenseBlock, transition_block, DenseNet (8.7)
     regnet              AnyNet, RegNetX32 (8.8)
     profile, costs      execution profiles and measured page costs (every page)
+    notebook            glue, check_environment, last_executed: what a page says about
+                        its own run (quoted numbers, versions and device, last execution)
+    _checks             the argument checks of every module (private): a wrong type raises
+                        TypeError, a wrong value ValueError, each message shows the value
 
 A new chapter's code goes into a new module named after its idea (one network or one
 technique per module, kept to about 200 lines), re-exported here, with its tests in
-``tests/test_<module>.py``; what several CNNs share goes into ``cnn_utils``, what every model
-shares into ``training``.
+``tests/test_<module>.py`` (a bad-argument case in ``tests/test_checks.py`` for each new
+public name); what several CNNs share goes into ``cnn_utils``, what every model shares into
+``training``, and argument checks use ``_checks``. A page imports the package as a whole
+(``import dlcourse`` in its first code cell) and calls ``dlcourse.Trainer``, ``dlcourse.LeNet``
+and so on, never a module's private helpers.
 """
 
 from . import costs, profile
@@ -60,6 +67,7 @@ from .lenet import LeNet
 from .linear_regression import LinearRegression, LinearRegressionScratch
 from .mlp import MLP, MLPScratch, relu
 from .nin import NiN, nin_block
+from .notebook import check_environment, glue, last_executed
 from .plotting import ProgressBoard, plot, show_images
 from .regnet import AnyNet, RegNetX32
 from .resnet import Residual, ResNet, ResNet18, ResNeXtBlock
@@ -80,7 +88,16 @@ from .tensors import (
     try_all_gpus,
     try_gpu,
 )
-from .training import SGD, Classifier, DataModule, History, Module, TensorLoader, Trainer
+from .training import (
+    SGD,
+    Classifier,
+    DataModule,
+    EpochResult,
+    History,
+    Module,
+    TensorLoader,
+    Trainer,
+)
 from .vgg import VGG, vgg_block
 from .weight_decay import WeightDecay, WeightDecayData, WeightDecayScratch, l2_penalty
 
@@ -93,6 +110,7 @@ __all__ = [
     "BatchNorm",
     "BNLeNet",
     "BNLeNetScratch",
+    "check_environment",
     "check_grad",
     "Classifier",
     "Conv2D",
@@ -111,9 +129,11 @@ __all__ = [
     "dropout_layer",
     "DropoutMLP",
     "DropoutMLPScratch",
+    "EpochResult",
     "expected_cost",
     "FashionMNIST",
     "float32_fields",
+    "glue",
     "GoogLeNet",
     "History",
     "Inception",
@@ -123,6 +143,7 @@ __all__ = [
     "kaggle_house_files",
     "KaggleHouse",
     "l2_penalty",
+    "last_executed",
     "layer_summary",
     "LeNet",
     "LinearRegression",

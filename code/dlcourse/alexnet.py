@@ -14,14 +14,8 @@ from __future__ import annotations
 
 from torch import nn
 
-from .cnn_utils import (
-    CNNClassifier,
-    check_classifier_args,
-    check_image_size,
-    flat_features,
-    init_cnn_kaiming,
-    min_input_size,
-)
+from ._checks import check_classifier_args, check_size_pair
+from .cnn_utils import CNNClassifier, flat_features, init_cnn_kaiming, min_input_size
 
 
 def classifier_head(num_flat: int, num_classes: int, dropout: float = 0.5) -> list[nn.Module]:
@@ -50,7 +44,7 @@ class AlexNet(CNNClassifier):
     ):
         super().__init__()
         check_classifier_args(lr, num_classes)
-        self.lr, self.image_size = lr, check_image_size(image_size)
+        self.lr, self.image_size = lr, check_size_pair("image_size", image_size)
         body = nn.Sequential(
             nn.Conv2d(1, 96, kernel_size=11, stride=4, padding=1),
             nn.ReLU(),

@@ -16,25 +16,13 @@ from collections.abc import Callable, Sequence
 
 import torch
 
+from ._checks import check_number, check_tensor
 from .plotting import plot
 
 
 def _check_float_tensor(name: str, x) -> None:
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(
-            f"{name} must be a torch.Tensor, got {type(x).__name__}; "
-            "make one with torch.tensor(..., dtype=torch.float64)"
-        )
-    if not x.is_floating_point():
-        raise TypeError(
-            f"{name} must be a floating-point tensor, got dtype {x.dtype}; "
-            f"gradients exist only for real numbers: pass {name}.double()"
-        )
-
-
-def _check_step(h) -> None:
-    if not isinstance(h, (int, float)) or isinstance(h, bool) or not h > 0:
-        raise ValueError(f"the step size h must be a positive number, got h={h!r}")
+    fix = f"pass {name}.double(), or make it with torch.tensor(..., dtype=torch.float64)"
+    check_tensor(name, x, floating=True, fix=fix)
 
 
 def _scalar(value, what: str) -> torch.Tensor:
@@ -57,7 +45,7 @@ def numerical_grad(
     calls of f, so use it on small tensors only.
     """
     _check_float_tensor("x", x)
-    _check_step(h)
+    check_number("h", h, fix="the step size is typically 1e-6 to 1e-4")
     x = x.detach()
     grad = torch.zeros_like(x)
     with torch.no_grad():
@@ -93,8 +81,8 @@ def check_grad(
     Returns the largest absolute difference; raises ``AssertionError`` (naming the worst
     entry) when some entry differs by more than ``atol + rtol * |numerical|``.
     """
-    if not rtol >= 0 or not atol >= 0:
-        raise ValueError(f"tolerances must be >= 0, got rtol={rtol!r}, atol={atol!r}")
+    check_number("rtol", rtol, strict=False)
+    check_number("atol", atol, strict=False)
     exact = autograd_grad(f, x)
     approx = numerical_grad(f, x, h)
     error = (exact - approx).abs()

@@ -13,13 +13,20 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .cnn_utils import check_input, init_cnn
+from ._checks import (
+    check_classifier_args,
+    check_images,
+    check_int,
+    check_number,
+    check_probability,
+    check_tensor,
+)
+from .cnn_utils import init_cnn
 from .training import Classifier
 
 
 def _check_bn_input(X, num_dims: int | None = None) -> None:
-    if not isinstance(X, torch.Tensor):
-        raise TypeError(f"X must be a torch.Tensor, got {type(X).__name__}")
+    check_tensor("X", X)
     if X.ndim not in (2, 4):
         raise ValueError(
             f"batch_norm needs a 2-D (batch_size, features) or 4-D (batch_size, channels, "
@@ -33,15 +40,9 @@ def _check_bn_input(X, num_dims: int | None = None) -> None:
 
 
 def _check_hyperparameters(eps, momentum) -> None:
-    if isinstance(momentum, bool) or not isinstance(momentum, (int, float)):
-        raise TypeError(
-            f"momentum must be a number between 0 and 1, got {momentum!r} (PyTorch's "
-            "momentum=None, a cumulative average, is not supported)"
-        )
-    if not 0 <= momentum <= 1:
-        raise ValueError(f"momentum must be between 0 and 1, got {momentum!r}")
-    if not eps > 0:
-        raise ValueError(f"eps must be positive, got {eps!r}")
+    # PyTorch's momentum=None (a cumulative average) is not supported: a TypeError.
+    check_probability("momentum", momentum)
+    check_number("eps", eps)
 
 
 def batch_norm(
@@ -91,8 +92,7 @@ class BatchNorm(nn.Module):
 
     def __init__(self, num_features: int, num_dims: int, eps: float = 1e-5, momentum=0.1):
         super().__init__()
-        if not isinstance(num_features, int) or num_features <= 0:
-            raise ValueError(f"num_features must be a positive integer, got {num_features!r}")
+        check_int("num_features", num_features)
         if num_dims not in (2, 4):
             raise ValueError(
                 f"num_dims must be 2 (fully connected) or 4 (convolutional), got {num_dims!r}"
@@ -131,14 +131,11 @@ class BatchNorm(nn.Module):
 
 
 class _BNLeNetBase(Classifier):
-    """What both LeNets share: 28x28 inputs, Xavier weights, SGD with ``self.lr``."""
+    """What both LeNets share: 28x28 inputs, Xavier weights, SGD at ``self.lr``."""
 
     def __init__(self, lr: float, num_classes: int):
         super().__init__()
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
-            raise ValueError(f"lr must be a positive number, got {lr!r}")
-        if not isinstance(num_classes, int) or num_classes < 2:
-            raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
+        check_classifier_args(lr, num_classes)
         self.lr = lr
 
     def _build(self, norm2d, norm1d, num_classes: int) -> nn.Sequential:
@@ -164,11 +161,8 @@ class _BNLeNetBase(Classifier):
         return net
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        check_input(X, 1, (28, 28), type(self).__name__)
+        check_images(X, 1, (28, 28), type(self).__name__)
         return self.net(X)  # (batch_size, num_classes): logits
-
-    def configure_optimizers(self):
-        return torch.optim.SGD(self.parameters(), lr=self.lr)
 
 
 class BNLeNetScratch(_BNLeNetBase):

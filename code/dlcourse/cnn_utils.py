@@ -3,8 +3,8 @@
 ``init_cnn`` (Xavier, section 5.4 and 7.6) and ``init_cnn_kaiming`` (He, chapter 8) initialise
 weights; ``min_input_size`` and ``flat_features`` work out image sizes; ``layer_summary`` and
 ``num_params`` (one definition of a parameter count for both) describe a network (7.6).
-``CNNClassifier``, ``check_input``, ``check_image_size``, ``check_classifier_args`` and
-``check_positive_ints`` are what the network modules (``lenet`` ... ``regnet``) share.
+``CNNClassifier`` is the base class of the networks of chapter 8; their argument checks are
+in ``_checks``.
 """
 
 from __future__ import annotations
@@ -14,17 +14,20 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
+from ._checks import check_images, check_int, check_module
 from .training import Classifier
 
 
 # -- Initialisation ------------------------------------------------------------------------
 def init_cnn(module: nn.Module) -> None:
     """Xavier-uniform weights for every convolutional and linear layer; use ``net.apply``.
+    Biases keep PyTorch's default (uniform in +-1/sqrt(fan_in)), as in d2l.
 
     A lazy layer (``nn.LazyConv2d``, ``nn.LazyLinear``) has no weight until its first
     forward pass; rather than skip it silently, this raises, so an initialisation can
     never fail to happen unnoticed.
     """
+    check_module("module", module)
     if isinstance(module, nn.modules.lazy.LazyModuleMixin) and module.has_uninitialized_params():
         raise ValueError(
             f"{type(module).__name__} has no weights yet, so it cannot be initialised; "
@@ -43,7 +46,15 @@ def init_cnn_kaiming(module: nn.Module) -> None:
     networks initialised with Xavier start with nearly constant outputs. He et al. (2015)
     double the variance, std = sqrt(2 / fan_in), which keeps the signal's size through any
     number of ReLU layers. Lazy layers without weights are refused, as in ``init_cnn``.
+
+    Biases are set to zero, not left at PyTorch's default (uniform in +-1/sqrt(fan_in)).
+    The variance argument above assumes that every layer's outputs have mean zero; a random
+    bias shifts each unit by a constant of its own, which ReLU then treats unevenly, so the
+    signal would no longer keep its size as the derivation promises. Zero biases break no
+    symmetry that matters: the random weights already make every unit different, and the
+    biases learn their values in the first steps.
     """
+    check_module("module", module)
     if isinstance(module, nn.modules.lazy.LazyModuleMixin) and module.has_uninitialized_params():
         init_cnn(module)  # raises the same error
     if isinstance(module, (nn.Conv2d, nn.Linear)):
@@ -80,6 +91,8 @@ def min_input_size(net: nn.Module, in_channels: int = 1, limit: int = 4096) -> i
     have a fixed input size of their own). The search doubles n until a forward pass works,
     then bisects, so it costs a few passes at small sizes.
     """
+    check_int("in_channels", in_channels)
+    check_int("limit", limit)
     spatial = _spatial_part(net)
     was_training = spatial.training
     spatial.eval()  # batch norm in training mode refuses a batch with a single value
@@ -142,7 +155,10 @@ def layer_summary(net: nn.Sequential, X_shape: tuple[int, ...]) -> LayerSummary:
     and record each layer's output shape and number of parameters (``num_params``: all of
     them, frozen ones included)."""
     if not isinstance(net, nn.Sequential):
-        raise TypeError(f"layer_summary needs an nn.Sequential, got {type(net).__name__}")
+        raise TypeError(
+            f"net must be an nn.Sequential, got {type(net).__name__}; pass the model's "
+            "Sequential (e.g. model.net)"
+        )
     param = next(net.parameters(), None)
     X = torch.zeros(X_shape, device=param.device if param is not None else "cpu")
     rows = LayerSummary()
@@ -169,83 +185,19 @@ def num_params(net: nn.Module, trainable_only: bool = False) -> int:
     """Number of parameters (scalars) of ``net``: all of them, frozen ones
     (``requires_grad=False``) included, as the model's size on disk counts them; with
     ``trainable_only=True``, only those the optimiser updates."""
+    check_module("net", net)
     return sum(p.numel() for p in net.parameters() if p.requires_grad or not trainable_only)
 
 
 # -- What the network modules share --------------------------------------------------------
-def check_image_size(image_size) -> tuple[int, int]:
-    """``image_size`` (an int n for n x n, or (height, width)) as a tuple of positive ints."""
-    if isinstance(image_size, int):
-        image_size = (image_size, image_size)
-    image_size = tuple(image_size)
-    if len(image_size) != 2 or not all(isinstance(s, int) and s > 0 for s in image_size):
-        raise ValueError(
-            f"image_size must be a positive int or (height, width), got {image_size!r}"
-        )
-    return image_size
-
-
-def check_input(
-    X: torch.Tensor,
-    in_channels: int,
-    image_size: tuple[int, int] | None,
-    name: str,
-    min_size: int = 1,
-) -> None:
-    """Raise a ValueError that says what to change when a batch does not fit a CNN."""
-    if X.ndim != 4 or X.shape[1] != in_channels:
-        raise ValueError(
-            f"{name} expects a batch of shape (batch_size, {in_channels}, height, width), "
-            f"got {tuple(X.shape)}"
-        )
-    if image_size is not None and tuple(X.shape[-2:]) != image_size:
-        raise ValueError(
-            f"this {name} was built for {image_size[0]}x{image_size[1]} images, got "
-            f"{X.shape[-2]}x{X.shape[-1]}; build it with image_size={tuple(X.shape[-2:])} "
-            "or resize the data"
-        )
-    if min(X.shape[-2:]) < min_size:
-        raise ValueError(
-            f"{X.shape[-2]}x{X.shape[-1]} images are too small for {name}: its smallest "
-            f"input is {min_size}x{min_size}; resize the data"
-        )
-
-
-def check_arch(arch, pairs: str) -> tuple[tuple[int, int], ...]:
-    """``arch`` as a tuple of ``pairs`` of positive ints, e.g. (num_convs, out_channels)."""
-    arch = tuple(tuple(pair) for pair in arch)
-    if not arch or not all(
-        len(p) == 2 and all(isinstance(v, int) and v > 0 for v in p) for p in arch
-    ):
-        raise ValueError(f"arch must be {pairs} pairs of positive ints, got {arch!r}")
-    return arch
-
-
-def check_classifier_args(lr, num_classes) -> None:
-    """Raise a ValueError unless ``lr`` > 0 and ``num_classes`` is an integer >= 2."""
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
-    if not isinstance(num_classes, int) or num_classes < 2:
-        raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
-
-
-def check_positive_ints(**values) -> None:
-    """Raise a ValueError naming the first argument that is not a positive integer."""
-    for label, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValueError(f"{label} must be a positive integer, got {value!r}")
-
-
 class CNNClassifier(Classifier):
-    """What the networks of chapter 8 share: ``self.net``, input checks and SGD with ``self.lr``."""
+    """What the networks of chapter 8 share: ``self.net`` and a check of every input batch
+    (training uses ``Module``'s default, SGD at ``self.lr``)."""
 
     in_channels = 1
     image_size: tuple[int, int] | None = None  # fixed input size, or None for any size
     min_size = 1
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        check_input(X, self.in_channels, self.image_size, type(self).__name__, self.min_size)
+        check_images(X, self.in_channels, self.image_size, type(self).__name__, self.min_size)
         return self.net(X)  # (batch_size, num_classes): logits
-
-    def configure_optimizers(self):
-        return torch.optim.SGD(self.parameters(), lr=self.lr)

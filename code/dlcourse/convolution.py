@@ -11,18 +11,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ._checks import check_choice, check_size_pair, check_tensor
+
 
 def _check_2d(name: str, T) -> None:
-    if not isinstance(T, torch.Tensor):
-        raise TypeError(
-            f"{name} must be a torch.Tensor, got {type(T).__name__}; "
-            "convert it with torch.as_tensor(...)"
-        )
-    if T.ndim != 2:
-        raise ValueError(
-            f"{name} must be a 2-D tensor (height, width), got shape {tuple(T.shape)}; "
-            "select one channel, e.g. X[0, 0], or use corr2d_multi_in for channels"
-        )
+    hint = "select one channel, e.g. X[0, 0], or use corr2d_multi_in for channels"
+    check_tensor(name, T, ndim=2, shape_hint="(height, width)", fix=hint)
 
 
 def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
@@ -58,12 +52,7 @@ class Conv2D(nn.Module):
 
     def __init__(self, kernel_size: tuple[int, int]):
         super().__init__()
-        if isinstance(kernel_size, int):
-            kernel_size = (kernel_size, kernel_size)
-        if len(kernel_size) != 2 or not all(isinstance(k, int) and k > 0 for k in kernel_size):
-            raise ValueError(
-                f"kernel_size must be two positive ints (height, width), got {kernel_size!r}"
-            )
+        kernel_size = check_size_pair("kernel_size", kernel_size)
         self.weight = nn.Parameter(torch.rand(kernel_size))
         self.bias = nn.Parameter(torch.zeros(1))
 
@@ -72,13 +61,10 @@ class Conv2D(nn.Module):
 
 
 def _check_channels(X, K, k_ndim: int) -> None:
-    names = {3: "(c_i, kh, kw)", 4: "(c_o, c_i, kh, kw)"}
-    if not isinstance(X, torch.Tensor) or X.ndim != 3:
-        shape = tuple(X.shape) if isinstance(X, torch.Tensor) else type(X).__name__
-        raise ValueError(f"X must be a 3-D tensor (c_i, h, w), got {shape}")
-    if not isinstance(K, torch.Tensor) or K.ndim != k_ndim:
-        shape = tuple(K.shape) if isinstance(K, torch.Tensor) else type(K).__name__
-        raise ValueError(f"K must be a {k_ndim}-D tensor {names[k_ndim]}, got {shape}")
+    check_tensor("X", X, ndim=3, shape_hint="(c_i, h, w)")
+    check_tensor(
+        "K", K, ndim=k_ndim, shape_hint={3: "(c_i, kh, kw)", 4: "(c_o, c_i, kh, kw)"}[k_ndim]
+    )
     if K.shape[-3] != X.shape[0]:
         raise ValueError(
             f"K has {K.shape[-3]} input channels but X has {X.shape[0]} "
@@ -122,12 +108,9 @@ def pool2d(X: torch.Tensor, pool_size: tuple[int, int], mode: str = "max") -> to
     the ph*pw shifted copies of X are stacked and reduced along the new first axis.
     """
     _check_2d("X", X)
-    if mode not in ("max", "avg"):
-        raise ValueError(f"mode must be 'max' or 'avg', got {mode!r}")
-    if isinstance(pool_size, int):
-        pool_size = (pool_size, pool_size)
-    p_h, p_w = pool_size
-    if not 0 < p_h <= X.shape[0] or not 0 < p_w <= X.shape[1]:
+    check_choice("mode", mode, ("max", "avg"))
+    p_h, p_w = pool_size = check_size_pair("pool_size", pool_size)
+    if p_h > X.shape[0] or p_w > X.shape[1]:
         raise ValueError(
             f"pool_size {tuple(pool_size)} does not fit in input {tuple(X.shape)}; "
             "use a smaller window"

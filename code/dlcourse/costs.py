@@ -55,6 +55,21 @@ def update_execution_times(rows: list[dict]) -> None:
     write(EXECUTION_TIMES, EXECUTION_FIELDS, kept + rows)
 
 
+def record_execution_times(runs: list[tuple[str, float, str]]) -> None:
+    """Record (page, seconds, ISO date) runs of this process's profile on this machine."""
+    from . import profile
+    from .notebook import device_name
+
+    device = device_name()
+    update_execution_times(
+        [
+            {"page": page, "profile": profile.name(), "device": device,
+             "seconds": f"{seconds:.1f}", "date": day}
+            for page, seconds, day in runs
+        ]
+    )  # fmt: skip
+
+
 def replace_pages(path: Path, fields: list[str], rows: list[dict]) -> None:
     """Replace every row of the pages in ``rows`` (one run measures a page as a whole)."""
     pages = {r["page"] for r in rows}
@@ -116,7 +131,9 @@ class Cost:
 
 def expected_cost(page: str) -> Cost:
     """The cost of running ``page`` (e.g. ``"ch08_modern_cnn/googlenet"``) as measured."""
-    if not isinstance(page, str) or "/" not in page:
+    if not isinstance(page, str):
+        raise TypeError(f"page must be a str such as 'ch08_modern_cnn/googlenet', got {page!r}")
+    if "/" not in page:
         raise ValueError(
             f"page must be 'chapter_folder/page_name' as under book/, e.g. "
             f"'ch08_modern_cnn/googlenet', got {page!r}"

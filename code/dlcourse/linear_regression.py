@@ -10,17 +10,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ._checks import check_int, check_lr, check_std
 from .training import SGD, Module
-
-
-def _check_lr(lr) -> None:
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
-
-
-def _check_num_inputs(num_inputs) -> None:
-    if not isinstance(num_inputs, int) or isinstance(num_inputs, bool) or num_inputs <= 0:
-        raise ValueError(f"num_inputs must be a positive integer, got {num_inputs!r}")
 
 
 def _matching_labels(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -47,10 +38,9 @@ class LinearRegressionScratch(Module):
 
     def __init__(self, num_inputs: int, lr: float, sigma: float = 0.01):
         super().__init__()
-        _check_num_inputs(num_inputs)
-        _check_lr(lr)
-        if not sigma >= 0:
-            raise ValueError(f"sigma is a standard deviation and must be >= 0, got {sigma!r}")
+        check_int("num_inputs", num_inputs)
+        check_lr(lr)
+        check_std("sigma", sigma)
         self.num_inputs, self.lr, self.sigma = num_inputs, lr, sigma
         self.w = nn.Parameter(torch.normal(0, sigma, (num_inputs, 1)))
         self.b = nn.Parameter(torch.zeros(1))
@@ -87,14 +77,13 @@ class LinearRegression(Module):
 
     def __init__(self, lr: float, num_inputs: int | None = None):
         super().__init__()
-        _check_lr(lr)
-        self.lr = lr
+        self.lr = check_lr(lr)
         if num_inputs is None:
             self.net = nn.LazyLinear(1)
             # Registered after LazyLinear's own hook, so it runs once the shapes are known.
             self._init_handle = self.net.register_forward_pre_hook(self._init_after_lazy)
         else:
-            _check_num_inputs(num_inputs)
+            check_int("num_inputs", num_inputs)
             self.net = nn.Linear(num_inputs, 1)
             self.init_parameters()
         self.loss_fn = nn.MSELoss()  # mean of (y_hat - y)^2, without the 1/2
@@ -114,9 +103,6 @@ class LinearRegression(Module):
 
     def loss(self, y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return self.loss_fn(y_hat, _matching_labels(y_hat, y))
-
-    def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.SGD(self.parameters(), lr=self.lr)
 
     def get_w_b(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The learned weights (num_inputs,) and bias (1,), detached from the graph."""

@@ -8,22 +8,14 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
+from ._checks import check_int, check_ints, check_lr, check_std, check_tensor
 from .training import SGD, Classifier
 
 
 def relu(X: torch.Tensor) -> torch.Tensor:
     """ReLU written out: the elementwise maximum of ``X`` and 0 (same shape as ``X``)."""
+    check_tensor("X", X)
     return torch.maximum(X, torch.zeros_like(X))
-
-
-def _check_size(name: str, value) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-
-
-def _check_lr(lr) -> None:
-    if not isinstance(lr, (int, float)) or isinstance(lr, bool) or not lr > 0:
-        raise ValueError(f"lr must be a positive number, got {lr!r}")
 
 
 class MLPScratch(Classifier):
@@ -43,15 +35,9 @@ class MLPScratch(Classifier):
         sigma: float = 0.01,
     ):
         super().__init__()
-        for name, value in (
-            ("num_inputs", num_inputs),
-            ("num_outputs", num_outputs),
-            ("num_hiddens", num_hiddens),
-        ):
-            _check_size(name, value)
-        _check_lr(lr)
-        if not sigma >= 0:
-            raise ValueError(f"sigma is a standard deviation and must be >= 0, got {sigma!r}")
+        check_ints(num_inputs=num_inputs, num_outputs=num_outputs, num_hiddens=num_hiddens)
+        check_lr(lr)
+        check_std("sigma", sigma)
         self.num_inputs, self.lr, self.sigma = num_inputs, lr, sigma
         self.W1 = nn.Parameter(torch.randn(num_inputs, num_hiddens) * sigma)
         self.b1 = nn.Parameter(torch.zeros(num_hiddens))
@@ -86,18 +72,14 @@ class MLP(Classifier):
         activation: Callable[[], nn.Module] = nn.ReLU,
     ):
         super().__init__()
-        widths = [num_hiddens] if isinstance(num_hiddens, int) else list(num_hiddens)
+        widths = list(num_hiddens) if isinstance(num_hiddens, (list, tuple)) else [num_hiddens]
         if not widths:
             raise ValueError(f"num_hiddens needs at least one width, got {num_hiddens!r}")
-        for value in widths:
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(
-                    f"num_hiddens must be a positive integer or a sequence of them, got "
-                    f"{num_hiddens!r}; use e.g. 256 or (256, 128)"
-                )
-        _check_size("num_outputs", num_outputs)
-        _check_size("num_inputs", num_inputs)
-        _check_lr(lr)
+        for i, value in enumerate(widths):
+            name = "num_hiddens" if len(widths) == 1 else f"num_hiddens[{i}]"
+            check_int(name, value, fix="use e.g. 256 or (256, 128)")
+        check_ints(num_outputs=num_outputs, num_inputs=num_inputs)
+        check_lr(lr)
         self.lr = lr
         layers: list[nn.Module] = [nn.Flatten()]
         for fan_in, fan_out in zip([num_inputs, *widths[:-1]], widths, strict=True):
@@ -107,6 +89,3 @@ class MLP(Classifier):
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         return self.net(X)  # (batch_size, num_outputs)
-
-    def configure_optimizers(self):
-        return torch.optim.SGD(self.parameters(), lr=self.lr)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from torch import nn
 
-from .cnn_utils import CNNClassifier, check_classifier_args, init_cnn_kaiming, min_input_size
+from ._checks import check_classifier_args, check_int, check_ints
+from .cnn_utils import CNNClassifier, init_cnn_kaiming, min_input_size
 
 
 def nin_block(
@@ -19,6 +20,9 @@ def nin_block(
 ) -> nn.Sequential:
     """A NiN block: one ordinary convolution, then two 1x1 convolutions (a small MLP applied
     at every pixel), each followed by ReLU."""
+    check_ints(in_channels=in_channels, out_channels=out_channels)
+    check_ints(kernel_size=kernel_size, stride=stride)
+    check_int("padding", padding, minimum=0)
     return nn.Sequential(
         nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding),
         nn.ReLU(),

@@ -12,6 +12,8 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from ._checks import check_int, check_ints
+
 
 def in_notebook() -> bool:
     """True inside a Jupyter kernel (a notebook, Colab, or the book's executor)."""
@@ -89,6 +91,7 @@ def plot(
 
 def show_images(imgs, num_rows: int, num_cols: int, titles=None, scale: float = 1.5):
     """Show a grid of images (tensors of shape (H, W) or (1, H, W)) with optional titles."""
+    check_ints(num_rows=num_rows, num_cols=num_cols)
     if len(imgs) > num_rows * num_cols:
         raise ValueError(
             f"{len(imgs)} images do not fit a {num_rows}x{num_cols} grid; "
@@ -142,8 +145,7 @@ class ProgressBoard:
 
     def draw(self, x: float, y: float, label: str, every_n: int = 1, show: bool = True) -> None:
         """Add the point (x, y) to line ``label`` (averaged over ``every_n`` calls)."""
-        if every_n < 1:
-            raise ValueError(f"every_n must be at least 1, got {every_n}")
+        check_int("every_n", every_n)
         pending = self._pending.setdefault(label, [])
         pending.append((float(x), float(y)))
         if len(pending) < every_n:

@@ -25,6 +25,8 @@ import os
 
 import torch
 
+from ._checks import check_int
+
 PROFILES = ("full", "quick", "smoke")
 
 # How the quick profile scales the textbook's settings. Change them here, not in pages.
@@ -57,37 +59,32 @@ def smoke_batches() -> int | None:
     return SMOKE_BATCHES if name() == "smoke" else None
 
 
-def _check_positive(label: str, value: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{label} must be a positive integer, got {value!r}")
+def _scaled(full: int, quick: int | None, shrink) -> int:
+    """``full``, or in the quick profile ``quick`` (at most ``full``) or ``shrink(full)``."""
+    check_int("full", full)
+    if not is_quick():
+        return full
+    if quick is not None:
+        return min(check_int("quick", quick), full)
+    return shrink(full)
 
 
 def epochs(full: int, quick: int | None = None) -> int:
     """Number of epochs: ``full`` in the full profile, about a fifth (or ``quick``) in quick."""
-    _check_positive("epochs", full)
-    if not is_quick():
-        return full
-    if quick is not None:
-        _check_positive("quick epochs", quick)
-        return min(quick, full)
-    return max(1, math.ceil(full * QUICK_EPOCH_FRACTION))
+    return _scaled(full, quick, lambda n: max(1, math.ceil(n * QUICK_EPOCH_FRACTION)))
 
 
 def examples(full: int, quick: int | None = None) -> int:
     """Number of training examples to use: all of ``full``, or a subset in quick."""
-    _check_positive("examples", full)
-    if not is_quick():
-        return full
-    if quick is not None:
-        _check_positive("quick examples", quick)
-        return min(quick, full)
-    return min(full, max(QUICK_MIN_EXAMPLES, int(full * QUICK_EXAMPLE_FRACTION)))
+    return _scaled(
+        full, quick, lambda n: min(n, max(QUICK_MIN_EXAMPLES, int(n * QUICK_EXAMPLE_FRACTION)))
+    )
 
 
 def image_size(full: int, quick: int) -> int:
     """Side length of resized images: ``full`` (e.g. 224 for AlexNet) or ``quick``."""
-    _check_positive("image size", full)
-    _check_positive("quick image size", quick)
+    check_int("full", full)
+    check_int("quick", quick)
     return quick if is_quick() else full
 
 

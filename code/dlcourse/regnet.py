@@ -13,31 +13,22 @@ from collections.abc import Sequence
 
 from torch import nn
 
-from .cnn_utils import (
-    CNNClassifier,
-    check_classifier_args,
-    check_positive_ints,
-    init_cnn_kaiming,
-    min_input_size,
-)
+from ._checks import check_classifier_args, check_ints, check_number
+from .cnn_utils import CNNClassifier, init_cnn_kaiming, min_input_size
 from .resnet import ResNeXtBlock
 
 
 def _check_arch(arch) -> tuple[tuple, ...]:
     arch = tuple(tuple(stage) for stage in arch)
-
-    def good(stage):
-        if len(stage) != 4:
-            return False
-        depth, channels, groups, bot_mul = stage
-        ints = all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in stage[:3])
-        return ints and isinstance(bot_mul, (int, float)) and bot_mul > 0
-
-    if not arch or not all(good(stage) for stage in arch):
+    if not arch or any(len(stage) != 4 for stage in arch):
         raise ValueError(
-            "arch must be (depth, num_channels, groups, bot_mul) tuples of positive numbers, "
-            f"one per stage, got {arch!r}"
+            "arch must be (depth, num_channels, groups, bot_mul) tuples, one per stage, "
+            f"got {arch!r}"
         )
+    for i, (depth, num_channels, groups, bot_mul) in enumerate(arch):
+        check_ints(**{f"arch[{i}] depth": depth, f"arch[{i}] num_channels": num_channels})
+        check_ints(**{f"arch[{i}] groups": groups})
+        check_number(f"arch[{i}] bot_mul", bot_mul)
     return arch
 
 
@@ -54,7 +45,7 @@ class AnyNet(CNNClassifier):
     ):
         super().__init__()
         check_classifier_args(lr, num_classes)
-        check_positive_ints(stem_channels=stem_channels)
+        check_ints(stem_channels=stem_channels)
         self.arch, self.stem_channels, self.lr = _check_arch(arch), stem_channels, lr
         self.net = nn.Sequential()
         self.net.add_module("stem", self.stem(stem_channels))

@@ -14,14 +14,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .cnn_utils import (
-    CNNClassifier,
-    check_arch,
-    check_classifier_args,
-    check_positive_ints,
-    init_cnn_kaiming,
-    min_input_size,
-)
+from ._checks import check_arch, check_classifier_args, check_ints, check_number
+from .cnn_utils import CNNClassifier, init_cnn_kaiming, min_input_size
 
 
 class Residual(nn.Module):
@@ -36,7 +30,7 @@ class Residual(nn.Module):
         self, in_channels: int, num_channels: int, use_1x1conv: bool = False, strides: int = 1
     ):
         super().__init__()
-        check_positive_ints(in_channels=in_channels, num_channels=num_channels, strides=strides)
+        check_ints(in_channels=in_channels, num_channels=num_channels, strides=strides)
         if not use_1x1conv and (in_channels != num_channels or strides != 1):
             raise ValueError(
                 f"without a 1x1 convolution the shortcut adds the input unchanged, so it needs "
@@ -78,11 +72,10 @@ class ResNeXtBlock(nn.Module):
         strides: int = 1,
     ):
         super().__init__()
-        check_positive_ints(
+        check_ints(
             in_channels=in_channels, num_channels=num_channels, groups=groups, strides=strides
         )
-        if isinstance(bot_mul, bool) or not isinstance(bot_mul, (int, float)) or bot_mul <= 0:
-            raise ValueError(f"bot_mul must be a positive number, got {bot_mul!r}")
+        check_number("bot_mul", bot_mul)
         bot_channels = int(round(num_channels * bot_mul))
         if bot_channels % groups:
             raise ValueError(

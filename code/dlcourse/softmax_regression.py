@@ -11,17 +11,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ._checks import check_ints, check_lr, check_std, check_tensor
 from .training import SGD, Classifier
 
 
 def _check_float(name: str, X) -> None:
-    if not isinstance(X, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(X).__name__}")
-    if not X.is_floating_point():
-        raise TypeError(
-            f"{name} must hold floating-point scores, got dtype {X.dtype}; "
-            f"convert it with {name}.float()"
-        )
+    check_tensor(name, X, floating=True)
     if X.ndim == 0:
         raise ValueError(f"{name} must have at least one dimension, got a 0-d tensor")
 
@@ -47,8 +42,7 @@ def log_softmax(X: torch.Tensor) -> torch.Tensor:
 
 
 def _check_labels(y, num_examples: int, num_classes: int) -> None:
-    if not isinstance(y, torch.Tensor):
-        raise TypeError(f"y must be a torch.Tensor of class indices, got {type(y).__name__}")
+    check_tensor("y", y)
     if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
         raise TypeError(
             f"y must hold integer class indices, got dtype {y.dtype}; convert it with y.long()"
@@ -106,13 +100,9 @@ class SoftmaxRegressionScratch(Classifier):
 
     def __init__(self, num_inputs: int, num_outputs: int, lr: float, sigma: float = 0.01):
         super().__init__()
-        for name, value in (("num_inputs", num_inputs), ("num_outputs", num_outputs)):
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
-            raise ValueError(f"lr must be a positive number, got {lr!r}")
-        if not sigma >= 0:
-            raise ValueError(f"sigma is a standard deviation and must be >= 0, got {sigma!r}")
+        check_ints(num_inputs=num_inputs, num_outputs=num_outputs)
+        check_lr(lr)
+        check_std("sigma", sigma)
         self.num_inputs, self.num_outputs, self.lr = num_inputs, num_outputs, lr
         self.W = nn.Parameter(torch.normal(0, sigma, (num_inputs, num_outputs)))
         self.b = nn.Parameter(torch.zeros(num_outputs))
@@ -146,15 +136,9 @@ class SoftmaxRegression(Classifier):
 
     def __init__(self, num_outputs: int = 10, lr: float = 0.1, num_inputs: int = 784):
         super().__init__()
-        if not isinstance(num_outputs, int) or isinstance(num_outputs, bool) or num_outputs <= 0:
-            raise ValueError(f"num_outputs must be a positive integer, got {num_outputs!r}")
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
-            raise ValueError(f"lr must be a positive number, got {lr!r}")
-        self.lr = lr
+        check_ints(num_outputs=num_outputs, num_inputs=num_inputs)
+        self.lr = check_lr(lr)
         self.net = nn.Sequential(nn.Flatten(), nn.Linear(num_inputs, num_outputs))
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         return self.net(X)  # (batch_size, num_outputs)
-
-    def configure_optimizers(self):
-        return torch.optim.SGD(self.parameters(), lr=self.lr)

@@ -13,11 +13,12 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from ._checks import check_bool, check_int, check_tensor
+
 
 def set_seed(seed: int) -> None:
     """Seed Python's, NumPy's and PyTorch's random generators (CPU and every GPU)."""
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    check_int("seed", seed, minimum=0)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
@@ -30,8 +31,7 @@ def num_gpus() -> int:
 
 def try_gpu(i: int = 0) -> torch.device:
     """The ``i``-th GPU if it exists, else the CPU (also when ``i`` is past the last GPU)."""
-    if not isinstance(i, int) or isinstance(i, bool) or i < 0:
-        raise ValueError(f"i must be a non-negative GPU index, got {i!r}; use 0 for the first GPU")
+    check_int("i", i, minimum=0, what="a non-negative GPU index", fix="use 0 for the first GPU")
     if i < num_gpus():
         return torch.device(f"cuda:{i}")
     return torch.device("cpu")
@@ -58,9 +58,7 @@ class Timer:
     """
 
     def __init__(self, sync: bool = True) -> None:
-        if not isinstance(sync, bool):
-            raise TypeError(f"sync must be True or False, got {sync!r}")
-        self.sync = sync
+        self.sync = check_bool("sync", sync)
         self.times: list[float] = []
         self.start()
 
@@ -101,21 +99,13 @@ class TensorInfo(NamedTuple):
     is_contiguous: bool
 
 
-def _check_tensor(name: str, value) -> None:
-    if not isinstance(value, torch.Tensor):
-        raise TypeError(
-            f"{name} must be a torch.Tensor, got {type(value).__name__}; "
-            "convert it with torch.as_tensor(...)"
-        )
-
-
 def describe(t: torch.Tensor) -> TensorInfo:
     """Shape, dtype, device, strides, storage offset and contiguity of ``t``.
 
     Two tensors with the same storage but different strides or offsets are different views
     of the same numbers; this is the information that tells them apart.
     """
-    _check_tensor("t", t)
+    check_tensor("t", t)
     return TensorInfo(
         shape=tuple(t.shape),
         dtype=t.dtype,
@@ -183,7 +173,7 @@ def float32_fields(x) -> Float32Fields:
     elif isinstance(x, (int, float)) and not isinstance(x, bool):
         t = torch.tensor(float(x), dtype=torch.float32)
     else:
-        raise TypeError(f"x must be a number or a float32 tensor, got {type(x).__name__}")
+        raise TypeError(f"x must be a number or a float32 tensor, got {type(x).__name__} {x!r}")
     raw = t.view(torch.int32).item() & 0xFFFFFFFF  # the same 4 bytes read as an unsigned int
     sign, exponent, mantissa = raw >> 31, (raw >> 23) & 0xFF, raw & 0x7FFFFF
     if exponent == 255:  # all ones: infinity (mantissa 0) or not-a-number

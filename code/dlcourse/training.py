@@ -8,6 +8,7 @@ hands out minibatches; the Trainer owns the loop, the device and the per-epoch `
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import os
@@ -17,8 +18,10 @@ import time
 
 import torch
 from torch import nn
+from tqdm import tqdm
 
 from . import profile
+from ._checks import check_choice, check_int, check_lr, check_number
 from .plotting import ProgressBoard, in_notebook
 from .tensors import synchronize, try_gpu
 
@@ -26,15 +29,24 @@ from .tensors import synchronize, try_gpu
 class Module(nn.Module):
     """Base class of the book's models.
 
-    A subclass defines ``forward``, ``loss(Y_hat, y)`` and ``configure_optimizers()``.
-    A batch is a tuple ``(*inputs, y)``: every element but the last goes into ``forward``.
+    A subclass defines ``forward`` and ``loss(Y_hat, y)`` and sets ``self.lr``; the default
+    ``configure_optimizers()`` is minibatch SGD at ``self.lr`` over every parameter, and a
+    model overrides it only when it needs another optimiser. A batch is a tuple
+    ``(*inputs, y)``: every element but the last goes into ``forward``.
     """
 
     def loss(self, Y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    def configure_optimizers(self):
-        raise NotImplementedError
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        """``torch.optim.SGD`` over all parameters with the learning rate ``self.lr``."""
+        if not hasattr(self, "lr"):
+            raise TypeError(
+                f"{type(self).__name__} has no learning rate: set self.lr in __init__ (the "
+                "default configure_optimizers() is SGD at self.lr), or define "
+                "configure_optimizers() yourself"
+            )
+        return torch.optim.SGD(self.parameters(), lr=check_lr(self.lr))
 
     def training_step(self, batch) -> torch.Tensor:
         """Mean loss of one minibatch."""
@@ -71,8 +83,7 @@ class DataModule:
     """
 
     def __init__(self, batch_size: int = 32):
-        check_batch_size(batch_size)
-        self.batch_size = batch_size
+        self.batch_size = check_int("batch_size", batch_size)
         self.device = torch.device("cpu")
 
     def get_dataloader(self, train: bool):
@@ -97,13 +108,6 @@ class DataModule:
         return TensorLoader([t[indices] for t in tensors], self.batch_size, shuffle=train)
 
 
-def check_batch_size(batch_size) -> None:
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool):
-        raise TypeError(f"batch_size must be an int, got {batch_size!r}")
-    if batch_size <= 0:
-        raise ValueError(f"batch_size must be positive, got {batch_size}")
-
-
 class TensorLoader:
     """Iterate over minibatches sliced from tensors already in memory (on any device).
 
@@ -113,7 +117,7 @@ class TensorLoader:
     """
 
     def __init__(self, tensors, batch_size: int, shuffle: bool = False, transform=None):
-        check_batch_size(batch_size)
+        check_int("batch_size", batch_size)
         sizes = {len(t) for t in tensors}
         if len(sizes) != 1:
             raise ValueError(f"tensors must have the same length, got lengths {sorted(sizes)}")
@@ -145,10 +149,8 @@ class SGD:
     """Minibatch stochastic gradient descent written out (section 3.4): p <- p - lr * grad."""
 
     def __init__(self, params, lr: float):
-        if not lr > 0:
-            raise ValueError(f"lr must be positive, got {lr!r}")
         self.params = list(params)
-        self.lr = lr
+        self.lr = check_lr(lr)
 
     @torch.no_grad()
     def step(self) -> None:
@@ -162,8 +164,19 @@ class SGD:
                 param.grad.zero_()
 
 
+@dataclasses.dataclass
+class EpochResult:
+    """What ``Trainer.fit_epoch`` measured in one pass over the training data."""
+
+    train_loss: float  # mean loss per example
+    num_examples: int
+    batch_losses: torch.Tensor  # one mean loss per minibatch (on the CPU), for the board
+
+
 class History(list):
-    """Per-epoch metrics returned by ``Trainer.fit``: a list of dicts, one per epoch.
+    """Per-epoch metrics returned by ``Trainer.fit``: a list of dicts, one per epoch, each
+    with ``epoch``, ``train_loss``, the ``val_*`` metrics, ``seconds`` and
+    ``examples_per_sec``. Every ``fit`` starts a fresh one, so its epochs count from 1.
 
     ``history["val_acc"]`` gives one metric as a list over epochs; ``history.last`` the
     final epoch's dict.
@@ -187,8 +200,10 @@ class Trainer:
 
     It trains on the first GPU when there is one (else the CPU), clips gradients when
     ``gradient_clip_val > 0``, prints one line of metrics per epoch, draws the curves on a
-    ``ProgressBoard`` in notebooks, and returns the ``History``. The host waits for the
-    device once per epoch, not once per batch.
+    ``ProgressBoard`` in notebooks, shows a ``tqdm`` progress bar on a terminal, and returns
+    the ``History`` of this fit (a second ``fit`` starts a new one at epoch 1, and
+    ``trainer.history`` is always the latest). The host waits for the device once per
+    epoch, not once per batch.
 
     On a GPU it also uses what the hardware offers, each switch with an off position (and
     an environment variable, so a whole book build can be run without it):
@@ -220,17 +235,15 @@ class Trainer:
         channels_last: bool | None = None,
         compile: bool | None = None,
     ):
-        if not isinstance(max_epochs, int) or isinstance(max_epochs, bool) or max_epochs <= 0:
-            raise ValueError(f"max_epochs must be a positive integer, got {max_epochs!r}")
-        if gradient_clip_val < 0:
-            raise ValueError(f"gradient_clip_val must be >= 0, got {gradient_clip_val}")
-        self.max_epochs = max_epochs
-        self.gradient_clip_val = gradient_clip_val
+        self.max_epochs = check_int("max_epochs", max_epochs)
+        self.gradient_clip_val = check_number(
+            "gradient_clip_val", gradient_clip_val, strict=False, fix="use 0 for no clipping"
+        )
         self.device = torch.device(device) if device is not None else try_gpu()
         self.verbose = verbose
         show_board = in_notebook() if board is None else board
         self.board = ProgressBoard(xlabel="epoch", display=show_board)
-        self.points_per_epoch = points_per_epoch
+        self.points_per_epoch = check_int("points_per_epoch", points_per_epoch)
         self.check_every_batch = check_every_batch  # None: only on the CPU, where it is free
         # A text progress bar only on an interactive terminal: scripts and logs stay clean.
         self.progress_bar = verbose and not in_notebook() and sys.stderr.isatty()
@@ -244,12 +257,11 @@ class Trainer:
     # -- set-up -----------------------------------------------------------------------
     @staticmethod
     def check_model(model) -> None:
-        for method in ("loss", "configure_optimizers"):
-            if getattr(type(model), method, None) is getattr(Module, method):
-                raise TypeError(
-                    f"{type(model).__name__} does not define {method}(); "
-                    f"add a {method} method to the class (see section 3.2)"
-                )
+        if getattr(type(model), "loss", None) is Module.loss:
+            raise TypeError(
+                f"{type(model).__name__} does not define loss(); "
+                "add a loss method to the class (see section 3.2)"
+            )
 
     def prepare_data(self, data: DataModule) -> None:
         data.to(self.device)
@@ -295,6 +307,7 @@ class Trainer:
         self.prepare_data(data)
         self.optim = model.configure_optimizers()
         self.max_batches = profile.smoke_batches()  # None: every minibatch
+        self.history = History()  # each fit counts its epochs from 1
         epochs = 1 if self.max_batches else self.max_epochs
         for epoch in range(1, epochs + 1):
             self.epoch = epoch
@@ -303,26 +316,32 @@ class Trainer:
             val = self.validate()
             synchronize(self.device)
             seconds = time.perf_counter() - start
-            batch_losses, num_examples = train.pop("batch_losses"), train.pop("num_examples")
             row = {
                 "epoch": self.epoch,
-                **train,
+                "train_loss": train.train_loss,
                 **val,
                 "seconds": seconds,
-                "examples_per_sec": num_examples / seconds,
+                "examples_per_sec": train.num_examples / seconds,
             }
             self.history.append(row)
-            self.report(row, batch_losses)
+            self.report(row, train.batch_losses)
         self._record(data)
         return self.history
 
-    def fit_epoch(self) -> dict:
+    def fit_epoch(self) -> EpochResult:
         """One pass over the training data; metrics stay on the device until the end."""
         self.model.train()
         losses = []  # 0-d tensors on the device: no host synchronisation per batch
         sizes = []
         self.batch_seconds = []  # wall time of each minibatch, kept only for a smoke run
-        for batch_idx, batch in enumerate(self.train_dataloader, start=1):
+        batches = tqdm(
+            self.train_dataloader,
+            desc=f"epoch {self.epoch}/{self.max_epochs}",
+            total=min(self.num_train_batches, self.max_batches or self.num_train_batches),
+            leave=False,  # the epoch's line of metrics replaces the bar
+            disable=not self.progress_bar,
+        )
+        for batch_idx, batch in enumerate(batches, start=1):
             if self.max_batches and batch_idx > self.max_batches:
                 break
             tik = time.perf_counter()
@@ -343,8 +362,7 @@ class Trainer:
             if self.max_batches:
                 synchronize(self.device)
                 self.batch_seconds.append(time.perf_counter() - tik)
-            if self.progress_bar and batch_idx % 10 == 0:
-                self._draw_bar(batch_idx)
+        batches.close()  # wipes the bar before the epoch's line of metrics is printed
         batch_losses = torch.stack(losses).float().cpu()  # the epoch's one synchronisation
         bad = (~torch.isfinite(batch_losses)).nonzero()
         if len(bad):
@@ -352,11 +370,7 @@ class Trainer:
             self._raise_non_finite(first + 1, batch_losses[first].item())
         weights = torch.tensor(sizes, dtype=torch.float32)
         train_loss = float((batch_losses * weights).sum() / weights.sum())
-        return {
-            "train_loss": train_loss,
-            "num_examples": int(weights.sum()),
-            "batch_losses": batch_losses,
-        }
+        return EpochResult(train_loss, int(weights.sum()), batch_losses)
 
     def _raise_non_finite(self, batch_idx: int, value: float):
         raise FloatingPointError(
@@ -386,19 +400,7 @@ class Trainer:
         return {f"val_{key}": float(total) / count for key, total in totals.items()}
 
     # -- reporting --------------------------------------------------------------------
-    def _draw_bar(self, batch_idx: int, width: int = 30) -> None:
-        done = int(width * batch_idx / self.num_train_batches)
-        bar = "#" * done + "." * (width - done)
-        print(
-            f"\repoch {self.epoch}/{self.max_epochs} [{bar}] {batch_idx}/{self.num_train_batches}",
-            end="",
-            file=sys.stderr,
-            flush=True,
-        )
-
     def report(self, row: dict, batch_losses: torch.Tensor) -> None:
-        if self.progress_bar:
-            print("\r" + " " * 70 + "\r", end="", file=sys.stderr, flush=True)
         if self.verbose:
             metrics = "  ".join(
                 f"{k} {v:.4f}" for k, v in row.items() if k.startswith(("train_", "val_"))
@@ -464,9 +466,7 @@ def _env_switch(variable: str, value: bool | None, default: bool) -> bool:
 
 def _amp_dtype(amp: str, device: torch.device) -> torch.dtype | None:
     """The autocast dtype for ``amp`` ("auto", "bf16", "fp16" or "off") on ``device``."""
-    choices = ("auto", "bf16", "fp16", "off")
-    if amp not in choices:
-        raise ValueError(f"amp={amp!r} is not one of {choices} (DLCOURSE_AMP sets it too)")
+    check_choice("amp (or DLCOURSE_AMP)", amp, ("auto", "bf16", "fp16", "off"))
     if amp == "off" or (amp == "auto" and device.type != "cuda"):
         return None
     if amp == "auto":

@@ -12,21 +12,15 @@ from collections.abc import Sequence
 
 from torch import nn
 
+from ._checks import check_arch, check_classifier_args, check_ints, check_size_pair
 from .alexnet import classifier_head
-from .cnn_utils import (
-    CNNClassifier,
-    check_arch,
-    check_classifier_args,
-    check_image_size,
-    flat_features,
-    init_cnn_kaiming,
-    min_input_size,
-)
+from .cnn_utils import CNNClassifier, flat_features, init_cnn_kaiming, min_input_size
 
 
 def vgg_block(num_convs: int, in_channels: int, out_channels: int) -> nn.Sequential:
     """``num_convs`` 3x3 convolutions (padding 1) with ReLU, then 2x2 max pooling (stride 2):
     keeps the size through the convolutions and halves it at the end."""
+    check_ints(num_convs=num_convs, in_channels=in_channels, out_channels=out_channels)
     layers: list[nn.Module] = []
     for i in range(num_convs):
         layers += [
@@ -57,7 +51,7 @@ class VGG(CNNClassifier):
         super().__init__()
         check_classifier_args(lr, num_classes)
         arch = check_arch(arch, "(num_convs, out_channels)")
-        self.arch, self.lr, self.image_size = arch, lr, check_image_size(image_size)
+        self.arch, self.lr, self.image_size = arch, lr, check_size_pair("image_size", image_size)
         blocks, in_channels = [], 1
         for num_convs, out_channels in arch:
             blocks.append(vgg_block(num_convs, in_channels, out_channels))

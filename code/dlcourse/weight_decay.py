@@ -8,25 +8,14 @@ from __future__ import annotations
 
 import torch
 
+from ._checks import check_int, check_number, check_tensor
 from .data import SyntheticRegressionData
 from .linear_regression import LinearRegression, LinearRegressionScratch
 
 
-def _check_decay(name: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number, got {value!r}")
-    if not value >= 0:  # also refuses NaN
-        raise ValueError(
-            f"{name} is the strength of the weight penalty and must be >= 0, got {value!r}; "
-            f"use {name}=0 for no decay"
-        )
-
-
 def l2_penalty(w: torch.Tensor) -> torch.Tensor:
     """Half the squared L2 norm of ``w``, sum(w^2) / 2 (a 0-d tensor); its gradient is ``w``."""
-    if not isinstance(w, torch.Tensor) or not w.is_floating_point():
-        kind = w.dtype if isinstance(w, torch.Tensor) else type(w).__name__
-        raise TypeError(f"l2_penalty needs a floating-point tensor, got {kind}")
+    check_tensor("w", w, floating=True)
     return (w**2).sum() / 2
 
 
@@ -45,8 +34,7 @@ class WeightDecayData(SyntheticRegressionData):
         num_inputs: int = 200,
         batch_size: int = 5,
     ):
-        if not isinstance(num_inputs, int) or isinstance(num_inputs, bool) or num_inputs <= 0:
-            raise ValueError(f"num_inputs must be a positive integer, got {num_inputs!r}")
+        check_int("num_inputs", num_inputs)
         w = torch.full((num_inputs,), 0.01)  # (num_inputs,)
         super().__init__(
             w, 0.05, noise=0.01, num_train=num_train, num_val=num_val, batch_size=batch_size
@@ -62,7 +50,7 @@ class WeightDecayScratch(LinearRegressionScratch):
     """
 
     def __init__(self, num_inputs: int, lambd: float, lr: float, sigma: float = 0.01):
-        _check_decay("lambd", lambd)
+        check_number("lambd", lambd, strict=False, fix="use lambd=0 for no decay")
         super().__init__(num_inputs, lr, sigma)
         self.lambd = lambd
 
@@ -82,7 +70,7 @@ class WeightDecay(LinearRegression):
     """
 
     def __init__(self, wd: float, lr: float, num_inputs: int | None = None):
-        _check_decay("wd", wd)
+        check_number("wd", wd, strict=False, fix="use wd=0 for no decay")
         super().__init__(lr, num_inputs)
         self.wd = wd
 

@@ -30,11 +30,11 @@ import matplotlib
 
 matplotlib.use("Agg")  # d2l draws its progress board on every few batches
 
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
+import torch
+from torch import nn
 
-import dlcourse  # noqa: E402
-from dlcourse import data as dldata  # noqa: E402
+import dlcourse
+from dlcourse import data as dldata
 
 
 def d2l_data_root() -> Path:
@@ -150,6 +150,16 @@ def main(argv=None) -> int:
     root = d2l_data_root()
     here = Path.cwd()
     os.chdir(root / "work")  # d2l's data modules look in ../data
+    try:
+        compare(d2l, args.epochs, parts)
+    finally:  # also after an error or Ctrl-C: back to the caller's folder, no temporary data
+        os.chdir(here)
+        shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+def compare(d2l, epochs: int, parts: set[str]) -> None:
+    """Print the comparison rows of ``parts`` (run inside d2l's working folder)."""
     print(
         f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
         f"torch {torch.__version__}, threads {torch.get_num_threads()}, "
@@ -196,14 +206,14 @@ def main(argv=None) -> int:
             continue
         dlcourse.set_seed(0)
         ours_model = make_ours()
-        trainer = dlcourse.Trainer(max_epochs=args.epochs, verbose=False, board=False)
-        t_ours = seconds(lambda t=trainer, m=ours_model: t.fit(m, ours_data)) / args.epochs
+        trainer = dlcourse.Trainer(max_epochs=epochs, verbose=False, board=False)
+        t_ours = seconds(lambda t=trainer, m=ours_model: t.fit(m, ours_data)) / epochs
         dlcourse.set_seed(0)
         theirs_model = make_theirs()
         with quiet():
-            d2l_trainer = d2l.Trainer(max_epochs=args.epochs)
+            d2l_trainer = d2l.Trainer(max_epochs=epochs)
             fit = d2l_trainer.fit
-            t_theirs = seconds(lambda f=fit, m=theirs_model: f(m, theirs_data)) / args.epochs
+            t_theirs = seconds(lambda f=fit, m=theirs_model: f(m, theirs_data)) / epochs
         acc_ours = val_accuracy(ours_model.cpu(), X_val, y_val)
         acc_theirs = val_accuracy(theirs_model.cpu(), X_val, y_val)
         print(
@@ -211,15 +221,12 @@ def main(argv=None) -> int:
                 f"(b) {name}, per epoch",
                 t_ours,
                 t_theirs,
-                f"val acc {acc_ours:.4f} vs {acc_theirs:.4f} after {args.epochs} epochs",
+                f"val acc {acc_ours:.4f} vs {acc_theirs:.4f} after {epochs} epochs",
             ),
             flush=True,
         )
     if "lenet" in parts:
-        bench_lenet(d2l, args.epochs, X_val, y_val)
-    os.chdir(here)
-    shutil.rmtree(root, ignore_errors=True)
-    return 0
+        bench_lenet(d2l, epochs, X_val, y_val)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,9 @@ How it fits together (``make book``, ``make test``):
    its code cells and Sphinx re-reads only changed pages, so without this a change to
    ``dlcourse`` would be served from a stale cache.
 2. ``jupyter-book build`` (``execute_notebooks: cache``) executes every page whose code is
-   not in the cache, once, and builds the site from those executions.
+   not in the cache, once, and builds the site from those executions. (Executing two pages
+   at a time was tried: on two cores two kernels of two torch threads each oversubscribe
+   the processor and the CNN pages ran slower than one after the other.)
 3. ``export`` writes each page's executed notebook from the cache; the output check
    (``code/tools/nbval_replay.py``) compares them with the committed twins by nbval's own
    rules, without executing anything again.
@@ -128,21 +130,11 @@ def export(page_list: list[Path], out_dir: Path, cache_dir: Path = CACHE) -> lis
 
 def record_times(rows: list[tuple]) -> None:
     """Keep the build's execution seconds (page, seconds, day) in the package's record."""
-    from dlcourse import costs, profile
+    from dlcourse import costs
 
-    sys.path.insert(0, str(Path(__file__).parent))
-    import pages
-
-    device = pages.machine()
-    costs.update_execution_times(
+    costs.record_execution_times(
         [
-            {
-                "page": str(page.relative_to(ROOT / "book").with_suffix("")),
-                "profile": profile.name(),
-                "device": device,
-                "seconds": f"{seconds:.1f}",
-                "date": day.isoformat(),
-            }
+            (str(page.relative_to(ROOT / "book").with_suffix("")), seconds, day.isoformat())
             for page, seconds, day in rows
         ]
     )

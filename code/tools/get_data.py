@@ -14,13 +14,11 @@ import sys
 
 from dlcourse import data
 
+NAMES = [name for split in data.FASHION_MNIST_FILES.values() for name in split[:2]]
+
 
 def found() -> bool:
-    return all(
-        data.find_fashion_mnist_file(name)
-        for images, labels, _ in data.FASHION_MNIST_FILES.values()
-        for name in (images, labels)
-    )
+    return all(data.find_fashion_mnist_file(name) for name in NAMES)
 
 
 def apt_install() -> bool:
@@ -44,10 +42,11 @@ def main() -> int:
         print("Fashion-MNIST not found; trying apt-get install dataset-fashion-mnist ...")
         if not apt_install() or not found():
             print("apt-get did not provide it; trying a download with torchvision ...")
-            try:
-                data.download_fashion_mnist(data.data_dir() / "fashion-mnist")
-            except Exception as exc:  # noqa: BLE001 - report any failure with instructions
-                print(data._missing_data_message("train-images-idx3-ubyte", exc))
+            try:  # downloads when a file is missing; says how to get the data if that fails
+                for name in NAMES:
+                    data.locate_fashion_mnist(name, download=True)
+            except FileNotFoundError as exc:
+                print(exc)
                 return 1
     for split in ("train", "val"):
         images, labels = data.load_fashion_mnist_split(split, download=False)

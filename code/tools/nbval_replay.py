@@ -8,7 +8,8 @@ Each twin ``book/X/page.ipynb`` is the reference; its counterpart
 the page. Cells are collected by nbval itself (so its cell tags and comment markers keep
 their meaning: ``nbval-ignore-output``, ``nbval-skip``, ``raises-exception``) and compared
 by nbval's own ``compare_outputs`` with the same sanitizing; only the kernel is replaced
-by the executed notebook, so nothing runs twice.
+by the executed notebook, so nothing runs twice. The build's glue records (outputs that
+myst-nb's ``glue`` adds) are left out, as they are in the twins.
 """
 
 from __future__ import annotations
@@ -34,6 +35,12 @@ def pytest_collect_file(file_path, parent):
     if parent.config.option.replay_from and file_path.suffix == ".ipynb":
         return ReplayFile.from_parent(parent, path=file_path)
     return None
+
+
+def without_glue(cell) -> list:
+    """The cell's outputs less those that myst-nb's glue records (``metadata.scrapbook``):
+    the build makes them, but the twins drop them, as Colab never shows them."""
+    return [o for o in cell.outputs if "scrapbook" not in o.get("metadata", {})]
 
 
 class ReplayFile(nbval_plugin.IPyNbFile):
@@ -79,7 +86,7 @@ class ReplayCell(nbval_plugin.IPyNbCell):
                 "the executed page and its twin have different code here; regenerate the "
                 "twin (`make notebooks`)"
             )
-        outs = nbval_plugin.coalesce_streams(copy.deepcopy(cells[self.cell_num].outputs))
+        outs = nbval_plugin.coalesce_streams(copy.deepcopy(without_glue(cells[self.cell_num])))
         errors = [o for o in outs if o.output_type == "error"]
         if errors and not self.options["check_exception"]:
             self.raise_cell_error(

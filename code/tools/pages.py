@@ -2,7 +2,7 @@
 
     python code/tools/pages.py list                 # the notebook pages in _toc.yml
     python code/tools/pages.py install-cells        # rewrite every page's Colab cell and
-                                                    # the cost line of every training page
+                                                    # the generated cells after it
     python code/tools/pages.py twins [PAGE ...]     # regenerate executed twins (all by default)
     python code/tools/pages.py refresh [PAGE ...]   # rewrite twins' markdown, keep outputs
     python code/tools/pages.py release REF          # pin Colab installs to REF (e.g. 2026f)
@@ -94,14 +94,15 @@ def colab_context() -> colab.Context:
     config = load_config()
     url, ref = install_ref()
     org_repo = url.removeprefix("https://github.com/")
-    pages = toc_files()
+    extensions = tuple(config.get("parse", {}).get("myst_enable_extensions", []))
+    sources = sorted((ROOT / "book").rglob("*.md"))  # every label, as Sphinx knows them
     return colab.Context(
         site_url=config["html"]["baseurl"].rstrip("/") + "/",
         raw_url=f"https://raw.githubusercontent.com/{org_repo}/{ref}/",
         root=ROOT,
-        labels=colab.collect_labels([p for p in pages if p.exists()], ROOT),
+        labels=colab.collect_labels(sources, ROOT, colab.myst_parser(extensions)),
         citations=colab.collect_citations(ROOT / config["bibtex_bibfiles"][0]),
-        exercises_before=colab.count_exercises([p for p in pages if p.exists()]),
+        myst_extensions=extensions,
     )
 
 
@@ -119,46 +120,61 @@ def page_key(page: Path) -> str:
 
 
 def trains(page: Path) -> bool:
-    """A page that trains a model with the Trainer gets an "Expected cost" line."""
+    """A page that trains a model with the Trainer: its environment check warns about a
+    CPU-only Colab runtime, and its last-executed line adds the expected cost."""
     return ".fit(" in page.read_text()
 
 
-COST_CELL = re.compile(r"```\{code-cell\}[^\n]*\n[^`]*?dlcourse\.expected_cost\([^)]*\)\n```\n")
-IMPORT_CELL = re.compile(
-    r"```\{code-cell\}[^\n]*\n(?:(?!```).)*?^import dlcourse$.*?^```\n", re.S | re.M
-)
+# The generated cells right after the install cell: an environment check (hidden on the
+# website, the first thing a notebook reader sees run) and the last-executed line (shown).
+# A cell is taken for a generated one (and replaced) when its code starts with one of these.
+GENERATED = ("# Environment check:", "dlcourse.last_executed(", "dlcourse.expected_cost(")
+CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n.*?^```\n", re.S | re.M)
 
 
-def cost_cell(page: Path) -> str:
-    return (
-        "```{code-cell} ipython3\n"
-        ":tags: [remove-input, nbval-ignore-output]\n\n"
-        f'dlcourse.expected_cost("{page_key(page)}")\n'
-        "```\n"
+def run_cell_sources(page: Path) -> list[tuple[str, str]]:
+    """The generated cells of ``page``: (tags, source) pairs."""
+    flag = "True" if trains(page) else "False"
+    return [
+        (
+            "remove-cell, nbval-ignore-output",
+            "# Environment check: versions, device and profile of this run (warns if unsuitable).\n"
+            "import dlcourse\n\n"
+            f"dlcourse.check_environment(trains={flag})",
+        ),
+        (
+            "remove-input, nbval-ignore-output",
+            f'dlcourse.last_executed("{page_key(page)}", cost={flag})',
+        ),
+    ]
+
+
+def run_cells(page: Path) -> str:
+    """The generated cells of ``page``, as MyST text."""
+    return "\n".join(
+        f"```{{code-cell}} ipython3\n:tags: [{tags}]\n\n{source}\n```\n"
+        for tags, source in run_cell_sources(page)
     )
 
 
-def write_cost_cell(page: Path) -> bool:
-    """Give a training page its cost line, right after the cell that imports dlcourse;
-    True if the file changed."""
+def write_run_cells(page: Path) -> bool:
+    """Put the current generated cells right after the install cell (removing older ones
+    anywhere in the page); True if the file changed."""
     text = page.read_text()
-    existing = re.search(
-        r"```\{code-cell\}[^\n]*\n[^`]*?dlcourse\.expected_cost\([^)]*\)\n```\n", text
-    )
-    if not trains(page):
-        new = text.replace(existing.group(0), "") if existing else text
-    elif existing:
-        new = text.replace(existing.group(0), cost_cell(page))
-    else:
-        match = re.search(
-            r"```\{code-cell\}[^\n]*\n(?:(?!```).)*?^import dlcourse$.*?^```\n", text, re.S | re.M
-        )
-        if match is None:
-            raise ValueError(f"{page}: trains but has no cell with `import dlcourse` to follow")
-        new = text[: match.end()] + "\n" + cost_cell(page) + text[match.end() :]
-    if new != text:
+    cells = list(CODE_CELL.finditer(text))
+    if not cells or INSTALL_MARKER not in cells[0].group(0):
+        raise ValueError(f"{page}: the first code cell must be the Colab install cell")
+    for cell in reversed(cells[1:]):
+        body = re.sub(r"\A```\{code-cell\}[^\n]*\n(?::[^\n]*\n)*\n?", "", cell.group(0))
+        if body.startswith(GENERATED):
+            before, after = text[: cell.start()].rstrip("\n"), text[cell.end() :].lstrip("\n")
+            text = before + "\n\n" + after
+    install_end = CODE_CELL.search(text).end()
+    new = text[:install_end] + "\n" + run_cells(page) + "\n" + text[install_end:].lstrip("\n")
+    changed = new != page.read_text()
+    if changed:
         page.write_text(new)
-    return new != text
+    return changed
 
 
 def write_install_cell(page: Path) -> bool:
@@ -234,12 +250,15 @@ def refresh_twin(page: Path, ctx: colab.Context | None = None) -> Path:
     for fresh, executed in zip(new_code, old_code):
         fresh.outputs, fresh.execution_count = executed.outputs, executed.execution_count
         fresh.metadata, fresh.id = executed.metadata, executed.id
-    # Keep the markdown cells' ids too, so a refresh changes only what really changed.
-    old_markdown = [c for c in old.cells if c.cell_type == "markdown"]
-    for fresh, kept in zip([c for c in new.cells if c.cell_type == "markdown"], old_markdown):
-        fresh.id = kept.id
-    new.metadata = old.metadata
+    new.metadata = old.metadata  # also holds the glued values that the prose quotes
     colab.colabify(new, ctx or colab_context(), page)
+    # Keep the markdown cells' ids too, so a refresh changes only what really changed; the
+    # solution headings keep their fixed ids (Colab's folded sections name them).
+    fixed = {c.id for c in new.cells if colab.is_solution_heading(c) or c.cell_type == "code"}
+    old_ids = [c.id for c in old.cells if c.cell_type == "markdown" and c.id not in fixed]
+    fresh = [c for c in new.cells if c.cell_type == "markdown" and c.id not in fixed]
+    for cell, kept in zip(fresh, old_ids):
+        cell.id = kept
     nbformat.write(new, twin)
     return twin
 
@@ -252,53 +271,46 @@ def release(ref: str) -> None:
             "'2026f' (the year, then f for fall or s for spring)"
         )
     config = ROOT / "_config.yml"
-    text = config.read_text()
-    config.write_text(re.sub(r"(?m)^(  branch:\s*)\S+", lambda m: m.group(1) + ref, text, count=1))
-    for page in notebook_pages():
-        write_install_cell(page)
+    old = config.read_text()
+    new = re.sub(r"(?m)^(  branch:\s*)\S+", lambda m: m.group(1) + ref, old, count=1)
+    config.write_text(new)
+    if install_ref()[1] != ref:  # no branch line, or the first one is not the repository's
+        raise ValueError(
+            f"{config}: repository.branch was not set to {ref!r}: write `branch: main` under "
+            "`repository:` (indented by two spaces, before any other `branch:`) and try again"
+        )
+    changed = [page for page in notebook_pages() if write_install_cell(page)]
     ctx = colab_context()
     for page in notebook_pages():
         refresh_twin(page, ctx)
-
-
-def machine() -> str:
-    """The GPU's name, or the CPU's model and core count."""
-    import torch
-
-    if torch.cuda.is_available():
-        return torch.cuda.get_device_name(0)
-    model = (
-        next(
-            (
-                line.split(":", 1)[1].strip()
-                for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")
-            ),
-            "CPU",
+    # Every install cell, in the page and in its twin, must now pin ``ref``.
+    expected = install_cell_source().strip()
+    unchanged = [
+        str(page.relative_to(ROOT))
+        for page in notebook_pages()
+        if code_cells(read_page(page))[:1] != [expected]
+        or code_cells(nbformat.read(twin_of(page), as_version=4))[:1] != [expected]
+    ]
+    if unchanged:
+        raise ValueError(
+            f"release {ref!r}: the Colab install cell does not pin {ref!r} in "
+            f"{', '.join(unchanged)}; fix the first code cell of those pages (see "
+            "`pages.py check`) and release again"
         )
-        if Path("/proc/cpuinfo").exists()
-        else "CPU"
-    )
-    return f"{model} ({os.cpu_count()} cores)"
+    if new == old and not changed:
+        raise ValueError(
+            f"release {ref!r} changed nothing: _config.yml and the install cells of all "
+            f"{len(notebook_pages())} notebook pages already pin {ref!r}"
+        )
 
 
 def record_time(page: Path, seconds: float) -> None:
     """Keep the latest execution time of ``page`` for this profile and device kind."""
     import datetime
 
-    from dlcourse import costs, profile
+    from dlcourse import costs
 
-    costs.update_execution_times(
-        [
-            {
-                "page": str(page.relative_to(ROOT / "book").with_suffix("")),
-                "profile": profile.name(),
-                "device": machine(),
-                "seconds": f"{seconds:.1f}",
-                "date": datetime.date.today().isoformat(),
-            }
-        ]
-    )
+    costs.record_execution_times([(page_key(page), seconds, datetime.date.today().isoformat())])
 
 
 def check() -> list[str]:
@@ -310,8 +322,11 @@ def check() -> list[str]:
         cells = code_cells(read_page(page))
         if not cells or cells[0] != expected_install:
             problems.append(f"{rel}: Colab install cell is not current (run `make pages`)")
-        if trains(page) and f'dlcourse.expected_cost("{page_key(page)}")' not in cells:
-            problems.append(f"{rel}: trains but has no cost line (run `make pages`)")
+        if cells[1:3] != [source for _, source in run_cell_sources(page)]:
+            problems.append(
+                f"{rel}: the environment check and last-executed cells are not current "
+                "(run `make pages`)"
+            )
         twin = twin_of(page)
         if not twin.exists():
             problems.append(f"{rel}: no twin {twin.name} (run `make notebooks`)")
@@ -350,8 +365,8 @@ def main(argv=None) -> int:
     elif args.command == "install-cells":
         changed = [p for p in notebook_pages() if write_install_cell(p)]
         print(f"updated the install cell of {len(changed)} page(s)")
-        changed = [p for p in notebook_pages() if write_cost_cell(p)]
-        print(f"updated the cost line of {len(changed)} page(s)")
+        changed = [p for p in notebook_pages() if write_run_cells(p)]
+        print(f"updated the environment and last-executed cells of {len(changed)} page(s)")
     elif args.command == "twins":
         pages = [p.resolve() for p in args.pages] or notebook_pages()
         for page in pages:
@@ -365,7 +380,11 @@ def main(argv=None) -> int:
         for page in [p.resolve() for p in args.pages] or notebook_pages():
             print(refresh_twin(page, ctx).relative_to(ROOT))
     elif args.command == "release":
-        release(args.ref)
+        try:
+            release(args.ref)
+        except ValueError as error:
+            print(error, file=sys.stderr)
+            return 1
         print(f"Colab buttons and install cells now use {args.ref!r}; commit, then tag")
     elif args.command == "check":
         problems = check()

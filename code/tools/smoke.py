@@ -29,8 +29,10 @@ from pathlib import Path
 
 from nbclient import NotebookClient
 
+from dlcourse.notebook import device_name
+
 sys.path.insert(0, str(Path(__file__).parent))
-import pages  # noqa: E402  (the sibling maintainer tool)
+import pages
 
 ROOT = pages.ROOT
 CHAPTERS = ("ch04", "ch05", "ch06", "ch07", "ch08")
@@ -93,7 +95,7 @@ def summarise(page: Path, fits: list[dict]) -> dict:
         "seconds_per_batch": f"{max(f['seconds_per_batch'] or 0 for f in fits):.3f}",
         "peak_memory_mb": f"{max(f['peak_memory_mb'] for f in fits):.0f}",
         "projected_full_seconds": f"{projected:.0f}",
-        "device": pages.machine(),
+        "device": device_name(),
         "date": datetime.date.today().isoformat(),
     }
 

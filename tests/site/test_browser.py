@@ -1,7 +1,8 @@
 """The built site in a real browser: headless Chromium (Debian's), served from localhost,
 with every request to another host blocked, so the checks also prove the site works offline.
 
-On every page: no broken images, math typeset by the bundled MathJax, code copy buttons;
+On every page: no broken images, math typeset by the bundled MathJax, code copy buttons, no
+code block that scrolls sideways at 1280 px, each chapter named once in the left navigation;
 on notebook pages: the Colab button, pointing at a twin that exists; on lesson pages:
 solutions folded until clicked. Screenshots of three pages go to _build/screenshots/.
 """
@@ -115,6 +116,19 @@ def test_page_in_the_browser(open_page, page):
         twin = re.sub(r"^.*/blob/[^/]+/", "", href)
         assert twin == str(page.relative_to(ROOT).with_suffix(".ipynb"))
         assert (ROOT / twin).is_file()
+
+    # At a laptop's width (the viewport is 1280 px) no code block scrolls sideways.
+    too_wide = tab.evaluate("""Array.from(document.querySelectorAll('article pre'))
+        .filter(pre => pre.scrollWidth > pre.clientWidth + 1)
+        .map(pre => pre.textContent.split('\\n').reduce((a, b) => a.length > b.length ? a : b))""")
+    assert too_wide == [], f"code wider than the column at 1280 px, longest lines: {too_wide}"
+
+    # The left navigation names every chapter once (no part caption repeating it).
+    nav = tab.evaluate("""Array.from(document.querySelectorAll(
+        '.bd-sidebar-primary nav p.caption, .bd-sidebar-primary nav a.reference'))
+        .map(e => e.textContent.trim())""")
+    chapters = [t for t in nav if re.match(r"\d+\.\s", t)]
+    assert chapters and len(chapters) == len(set(chapters)), f"left navigation: {nav}"
 
     name = SHOWCASE.get(str(page.relative_to(ROOT).with_suffix("")))
     if name:

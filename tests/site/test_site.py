@@ -82,3 +82,17 @@ def test_each_exercise_has_a_folded_solution(html_root, page):
 def test_page_ends_with_summary_exercises_and_solutions(html_root, page):
     headings = [h.get_text().strip("#¶ \n") for h in soup_of(html_root, page).select("h2")]
     assert headings[-3:] == ["Summary", "Exercises", "Solutions"], headings
+
+
+@pytest.mark.parametrize("page", LESSONS, ids=ids)
+def test_exercises_are_numbered_within_the_page(html_root, page):
+    soup = soup_of(html_root, page)
+    titles = [e.select_one("p.admonition-title").get_text(" ", strip=True) for e in
+              soup.select("div.exercise")]  # fmt: skip
+    numbers = [re.search(r"Exercise (\d+)", t).group(1) for t in titles]
+    assert numbers == [str(i) for i in range(1, len(numbers) + 1)], titles
+    answered = [
+        re.search(r"Exercise (\d+)", s.select_one("p.admonition-title").get_text(" ")).group(1)
+        for s in soup.select("div.solution")
+    ]
+    assert sorted(answered, key=int) == numbers, f"solutions name exercises {answered}"
