@@ -17,15 +17,21 @@ REPLAY := PYTHONPATH=code/tools $(PY) -m pytest $(NBVAL_ARGS) -p nbval_replay \
          --replay-from _build/executed
 TWINS = $(if $(PAGES),$(PAGES:.md=.ipynb),$(shell $(PY) code/tools/pages.py list | sed 's/\.md$$/.ipynb/'))
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
+# Every kernel that executes pages (book, twins, nbval, outside, compat) computes with one
+# torch thread, so they all produce the same numbers; `make book` runs two such kernels at a
+# time (JOBS). See code/tools/execution.py.
+JOBS ?= 2
+ONE_THREAD := OMP_NUM_THREADS=1
 
-.PHONY: help setup data browser book test unit outputs smoke nbval site lint pages notebooks \
+.PHONY: help setup data browser book test unit outputs smoke smoke-check nbval site lint pages notebooks \
         twins-from-build check links bench gpu-run outside compat clean
 
 help:
 	@echo "make book       build the website, executing every page once (_build/html)"
-	@echo "make test       every test CI runs: lint, unit, build, outputs, smoke, site"
+	@echo "make test       every test CI runs: lint, unit, build, outputs, smoke-check, site"
 	@echo "make outputs    compare the last build's executions with the twins (nbval's rules)"
-	@echo "make smoke      run the training pages at full size for two minibatches per fit"
+	@echo "make smoke      time the training pages at full size (two minibatches per fit)"
+	@echo "make smoke-check  the same for one minibatch per fit, two pages at a time, no record"
 	@echo "make notebooks  regenerate the executed twin .ipynb of every page (or PAGES=...)"
 	@echo "make twins-from-build  write every twin from the last build's executions"
 	@echo "make nbval      re-execute the twins and compare outputs (or PAGES=...)"
@@ -62,8 +68,9 @@ browser:
 # forgets those executions whenever dlcourse or the profile changed (see its docstring).
 # (The twins need not be current to build the site: `make test` checks them.)
 book: setup
-	$(PY) code/tools/execution.py guard
-	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+	$(ONE_THREAD) $(PY) code/tools/execution.py guard
+	$(ONE_THREAD) $(PY) code/tools/execution.py execute --jobs $(JOBS)
+	$(ONE_THREAD) $(VENV)/bin/jupyter-book build . -W -n --keep-going
 	$(PY) code/tools/execution.py report --record
 
 pages: $(STAMP)
@@ -71,14 +78,14 @@ pages: $(STAMP)
 
 notebooks: setup
 	$(PY) code/tools/pages.py install-cells
-	$(PY) code/tools/pages.py twins $(PAGES)
+	$(ONE_THREAD) $(PY) code/tools/pages.py twins $(PAGES)
 
 # The twins from the executions of the last `make book` (the GPU workflow's way: one run).
 twins-from-build: $(STAMP)
 	$(PY) code/tools/execution.py twins
 
 # -- tests ----------------------------------------------------------------------------
-test: setup lint unit book outputs smoke site links
+test: setup lint unit book outputs smoke-check site links
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check code tests
@@ -96,21 +103,26 @@ outputs: $(STAMP)
 # Re-executes the twins in a fresh kernel (a second run; handy for one page while writing).
 # DLCOURSE_GLUE=0: no glue records, as in Colab (the twins have none; see dlcourse.glue).
 nbval: setup
-	DLCOURSE_GLUE=0 $(NBVAL) $(TWINS)
+	DLCOURSE_GLUE=0 $(ONE_THREAD) $(NBVAL) $(TWINS)
 
 # The twins as a reader runs them: copied to a temporary folder, the package installed from
 # a wheel with --no-deps (as the Colab cell does), outputs compared by nbval's rules.
 outside: setup
-	$(PY) code/tools/outside.py $(TWINS)
+	$(ONE_THREAD) $(PY) code/tools/outside.py $(TWINS)
 
 # The same against Google Colab's stack and pyproject.toml's lower bounds (tests/compat/*.txt,
 # each in its own environment under _build/compat); weekly in .github/workflows/compat.yml.
 compat: setup
 	status=0; for stack in colab lowest; do \
-	  $(PY) code/tools/outside.py --stack $$stack $(TWINS) || status=1; done; exit $$status
+	  $(ONE_THREAD) $(PY) code/tools/outside.py --stack $$stack $(TWINS) || status=1; \
+	done; exit $$status
 
 smoke: setup
 	$(PY) code/tools/smoke.py
+
+# The same pages at full size for one minibatch per fit, JOBS at a time, nothing recorded.
+smoke-check: setup
+	$(PY) code/tools/smoke.py --check --jobs $(JOBS)
 
 site: $(STAMP) browser
 	$(PY) -m pytest tests/site

@@ -153,3 +153,29 @@ def test_a_package_change_reexecutes_the_page_and_fails_the_output_check(tmp_pat
     assert nb.cells[1].outputs[0].text != first_output
     assert check.returncode != 0
     assert "Cell 0: Cell outputs differ" in check.stdout, check.stdout[-3000:]
+
+
+@pytest.mark.slow
+def test_execute_fills_the_cache_the_build_reads_and_leaves_failures_out(tmp_path):
+    page = make_book(tmp_path)
+    broken = page.parent / "broken.md"
+    broken.write_text(myst_page('raise ValueError("a planted failure")'))
+    cache = tmp_path / "_build" / ".jupyter_cache"
+
+    failed = execution.execute([page, broken], jobs=2, cache_dir=cache)
+
+    assert failed == [broken]
+    with pytest.raises(LookupError, match="no execution of this version"):
+        execution.executed(broken, cache)
+    _, executed = execution.executed(page, cache)
+    broken.unlink()  # not in the table of contents: the build would warn about it
+
+    # The build takes the page from the cache: the clock the page printed is the same.
+    built, check = build_and_check(tmp_path, ROOT / "code", tmp_path / "book" / "index.ipynb")
+    assert check.returncode == 0, check.stdout[-3000:]
+
+    def clock(nb):
+        (cell,) = [c for c in nb.cells if "time.time()" in c.source]
+        return cell.outputs[0].text
+
+    assert clock(built) == clock(executed)

@@ -144,3 +144,17 @@ def test_outside_reads_failures_per_twin(tmp_path):
     )
     expected = {"book/a.ipynb": ["Cell 4 (differs)"]}
     assert outside.failures_by_twin(junit) == expected
+
+
+def test_a_stack_is_reinstalled_for_a_new_pin_not_for_a_new_comment():
+    sys.path.insert(0, str(ROOT / "code" / "tools"))
+    import outside
+
+    text = (ROOT / "tests" / "compat" / "colab.txt").read_text()
+    assert outside.installs(text + "# explained: book/x.ipynb: a reason\n") == outside.installs(
+        text
+    )
+    assert outside.installs(text.replace("torch==", "torch==0.")) != outside.installs(text)
+    assert outside.installs(text.replace("# python: 3.12", "# python: 3.13")) != outside.installs(
+        text
+    )

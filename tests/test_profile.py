@@ -51,3 +51,21 @@ def test_expect_picks_the_bound_of_the_profile(monkeypatch):
     assert profile.expect(full=0.8, quick=0.7) == 0.8
     monkeypatch.setenv("DLCOURSE_PROFILE", "quick")
     assert profile.expect(full=0.8, quick=0.7) == 0.7
+
+
+def test_smoke_batches_only_in_the_smoke_profile(monkeypatch):
+    monkeypatch.delenv("DLCOURSE_SMOKE_BATCHES", raising=False)
+    monkeypatch.setenv("DLCOURSE_PROFILE", "quick")
+    assert profile.smoke_batches() is None
+    monkeypatch.setenv("DLCOURSE_PROFILE", "smoke")
+    assert profile.smoke_batches() == profile.SMOKE_BATCHES
+    monkeypatch.setenv("DLCOURSE_SMOKE_BATCHES", "1")
+    assert profile.smoke_batches() == 1
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "two", "1.5"])
+def test_smoke_batches_must_be_a_positive_integer(monkeypatch, bad):
+    monkeypatch.setenv("DLCOURSE_PROFILE", "smoke")
+    monkeypatch.setenv("DLCOURSE_SMOKE_BATCHES", bad)
+    with pytest.raises(ValueError, match=rf"DLCOURSE_SMOKE_BATCHES='{bad}'.*positive integer"):
+        profile.smoke_batches()

@@ -55,8 +55,22 @@ def is_quick() -> bool:
 
 
 def smoke_batches() -> int | None:
-    """Minibatches a fit may run per epoch: ``SMOKE_BATCHES`` in smoke, None (all) otherwise."""
-    return SMOKE_BATCHES if name() == "smoke" else None
+    """Minibatches a fit may run per epoch in the smoke profile, None (all) otherwise.
+
+    ``SMOKE_BATCHES`` (two: the first warms up, the second is timed), or
+    ``DLCOURSE_SMOKE_BATCHES`` when set: one is enough to check shapes and memory at full
+    size without timing anything (``code/tools/smoke.py --check``)."""
+    if name() != "smoke":
+        return None
+    value = os.environ.get("DLCOURSE_SMOKE_BATCHES", "").strip()
+    if not value:
+        return SMOKE_BATCHES
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(
+            f"DLCOURSE_SMOKE_BATCHES={value!r} is not a number of minibatches; use a positive "
+            "integer such as 1 (or unset it for the default, 2)"
+        )
+    return int(value)
 
 
 def _scaled(full: int, quick: int | None, shrink) -> int:

@@ -2,6 +2,7 @@
 against a changed package, and read back for the output check and the twins.
 
     python code/tools/execution.py guard      # clear the cache if dlcourse or the profile changed
+    python code/tools/execution.py execute --jobs 2  # run the pages not in the cache
     python code/tools/execution.py report     # per-page execution seconds of the last build
     python code/tools/execution.py export DIR # the build's executed notebooks, one per page
     python code/tools/execution.py twins      # write the twins from the build's executions
@@ -13,11 +14,17 @@ How it fits together (``make book``, ``make test``):
    forgets the previous executions when they differ. jupyter-cache keys a notebook only on
    its code cells and Sphinx re-reads only changed pages, so without this a change to
    ``dlcourse`` would be served from a stale cache.
-2. ``jupyter-book build`` (``execute_notebooks: cache``) executes every page whose code is
-   not in the cache, once, and builds the site from those executions. (Executing two pages
-   at a time was tried: on two cores two kernels of two torch threads each oversubscribe
-   the processor and the CNN pages ran slower than one after the other.)
-3. ``export`` writes each page's executed notebook from the cache; the output check
+2. ``execute`` runs every page whose code is not in the cache, ``--jobs`` pages at a time
+   (slowest first, by the last recorded times), and stores each execution in the cache
+   exactly as myst-nb would. Each kernel gets one torch thread (``OMP_NUM_THREADS=1``, set
+   by the Makefile for every target that executes pages, so the twins, the build and
+   ``make nbval``/``outside``/``compat`` compute alike): two kernels of one thread keep two
+   cores busy, where two kernels of two threads each oversubscribed them, and one kernel of
+   two threads spent most of its time starting up or in small operations that do not split.
+3. ``jupyter-book build`` (``execute_notebooks: cache``) finds every page in the cache and
+   builds the site from those executions. A page that failed in step 2 is not cached, so the
+   build executes it again and fails on it with the cell's error, as it would on its own.
+4. ``export`` writes each page's executed notebook from the cache; the output check
    (``code/tools/nbval_replay.py``) compares them with the committed twins by nbval's own
    rules, without executing anything again.
 """
@@ -26,13 +33,19 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import multiprocessing
 import os
+import re
 import shutil
 import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import nbformat
 from jupyter_cache import get_cache
+from jupyter_cache.base import CacheBundleIn
+from jupyter_cache.executors.utils import single_nb_execution
 from myst_nb.core.read import read_myst_markdown_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +65,8 @@ def package_stamp(package: Path = PACKAGE) -> str:
     for path in sorted(package.rglob("*.py")):
         digest.update(str(path.relative_to(package)).encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
-    digest.update(f"profile={profile.name()} torch={torch.__version__}".encode())
+    threads = os.environ.get("OMP_NUM_THREADS", "default")
+    digest.update(f"profile={profile.name()} torch={torch.__version__} threads={threads}".encode())
     return digest.hexdigest()
 
 
@@ -94,6 +108,75 @@ def executed(page: Path, cache_dir: Path = CACHE):
     return record, cache.get_cache_bundle(record.pk).nb
 
 
+def _execute_one(page: Path, timeout: int) -> tuple[Path, object, float, str | None]:
+    """Execute ``page`` in its own folder as myst-nb does (in a worker process)."""
+    nb = read_myst_markdown_notebook(page.read_text(), path=page)
+    result = single_nb_execution(nb, cwd=str(page.parent), timeout=timeout,
+                                 allow_errors=False, meta_override=True)  # fmt: skip
+    return page, result.nb, result.time, result.exc_string
+
+
+def slowest_first(page_list: list[Path]) -> list[Path]:
+    """Pages ordered by their last recorded execution time, unknown ones first."""
+    from dlcourse import costs, profile
+
+    seconds = {
+        row["page"]: float(row["seconds"])
+        for row in costs.read(costs.EXECUTION_TIMES)
+        if row["profile"] == profile.name()
+    }
+    book = ROOT / "book"
+
+    def recorded(page: Path) -> float:
+        known = page.resolve().is_relative_to(book)
+        return seconds.get(page_key(page.resolve()), float("inf")) if known else float("inf")
+
+    return sorted(page_list, key=lambda p: -recorded(p))
+
+
+def execute(page_list: list[Path], jobs: int, cache_dir: Path = CACHE, timeout: int = 1800):
+    """Execute the pages not in the cache, ``jobs`` at a time; cache each success.
+
+    Returns the pages that failed (they stay out of the cache; the book build then runs
+    them once more and reports the error)."""
+    cache = get_cache(str(cache_dir))
+    todo = []
+    for page in page_list:
+        try:
+            cache.match_cache_notebook(read_myst_markdown_notebook(page.read_text(), path=page))
+        except KeyError:
+            todo.append(page)
+    print(
+        f"{len(page_list) - len(todo)} pages in the cache, {len(todo)} to execute, "
+        f"{jobs} at a time (OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')})"
+    )
+    failed = []
+    start = time.perf_counter()
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = [pool.submit(_execute_one, page, timeout) for page in slowest_first(todo)]
+        for future in as_completed(futures):
+            page, nb, seconds, error = future.result()
+            name = page.relative_to(ROOT) if page.is_relative_to(ROOT) else page
+            if error is not None:
+                failed.append(page)
+                last = re.sub(r"\x1b\[[0-9;]*m", "", error).strip().splitlines()[-1]
+                print(f"FAILED {name} after {seconds:.1f} s: {last} (the build runs it again)")
+                continue
+            cache.cache_notebook_bundle(
+                CacheBundleIn(nb, str(page), data={"execution_seconds": seconds}),
+                check_validity=False,
+                overwrite=True,
+            )
+            print(f"{seconds:8.1f} s  {name}")
+    print(f"executed {len(todo)} pages in {time.perf_counter() - start:.0f} s of wall time")
+    return failed
+
+
+def page_key(page: Path) -> str:
+    return str(page.relative_to(ROOT / "book").with_suffix(""))
+
+
 def toc_pages() -> list[Path]:
     sys.path.insert(0, str(Path(__file__).parent))
     import pages
@@ -133,10 +216,7 @@ def record_times(rows: list[tuple]) -> None:
     from dlcourse import costs
 
     costs.record_execution_times(
-        [
-            (str(page.relative_to(ROOT / "book").with_suffix("")), seconds, day.isoformat())
-            for page, seconds, day in rows
-        ]
+        [(page_key(page), seconds, day.isoformat()) for page, seconds, day in rows]
     )
 
 
@@ -144,6 +224,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("guard")
+    exe = sub.add_parser("execute")
+    exe.add_argument("--jobs", type=int, default=2, help="pages at a time (default 2)")
     rep = sub.add_parser("report")
     rep.add_argument("--record", action="store_true", help="also record the times")
     exp = sub.add_parser("export")
@@ -153,6 +235,10 @@ def main(argv=None) -> int:
 
     if args.command == "guard":
         guard()
+    elif args.command == "execute":
+        if args.jobs < 1:
+            parser.error(f"--jobs must be a positive number of pages at a time, got {args.jobs}")
+        execute(toc_pages(), args.jobs)
     elif args.command == "report":
         rows = report(toc_pages())
         if args.record:

@@ -12,9 +12,10 @@ Python is not installed here, the machine's Python is used and the report says s
 
 Each twin is copied into a new temporary directory, keeping only its ``book/chNN/`` path,
 and executed there by nbval, which compares every cell's outputs with the twin's by the
-same rules as ``make outputs`` (``tests/nbval_sanitize.cfg``). A twin that needs a file of
-the repository fails here. The report lists each twin as passed or failed, with the cells
-whose outputs differ; the exit status is 1 if any failed.
+same rules as ``make outputs`` (``tests/nbval_sanitize.cfg``); ``--jobs`` twins run at a
+time (two by default, each kernel with the one torch thread the Makefile sets). A twin
+that needs a file of the repository fails here. The report lists each twin as passed or
+failed, with the cells whose outputs differ; the exit status is 1 if any failed.
 """
 
 from __future__ import annotations
@@ -76,6 +77,13 @@ def stack_python(requirements: Path) -> tuple[str, str]:
     )
 
 
+def installs(requirements: str) -> list[str]:
+    """What a requirements text installs: its Python line and requirement lines (comments,
+    such as the ``# explained:`` lines, change nothing in the environment)."""
+    lines = [line.strip() for line in requirements.splitlines()]
+    return [line for line in lines if line and (line[0] != "#" or line.startswith("# python:"))]
+
+
 def stack_environment(stack: str) -> tuple[Path, str]:
     """The virtual environment of ``stack``, (re)made when its requirements changed."""
     requirements = COMPAT / f"{stack}.txt"
@@ -85,7 +93,7 @@ def stack_environment(stack: str) -> tuple[Path, str]:
     venv = BUILD / "compat" / stack
     python, note = stack_python(requirements)
     stamp = venv / ".installed"
-    if not stamp.exists() or stamp.read_text() != requirements.read_text():
+    if not stamp.exists() or installs(stamp.read_text()) != installs(requirements.read_text()):
         shutil.rmtree(venv, ignore_errors=True)
         run([python, "-m", "venv", venv])
         pip = [venv / "bin" / "python", "-m", "pip", "install", "--quiet"]
@@ -135,16 +143,37 @@ def explained(requirements: Path | None) -> dict[str, str]:
     return dict(found)
 
 
+def slowest_first(twins: list[Path]) -> list[Path]:
+    """Twins ordered by their page's last recorded execution time, unknown ones first."""
+    from dlcourse import costs, profile
+
+    seconds = {
+        row["page"]: float(row["seconds"])
+        for row in costs.read(costs.EXECUTION_TIMES)
+        if row["profile"] == profile.name()
+    }
+
+    def key(twin: Path) -> float:
+        name = str(twin.resolve().relative_to(ROOT / "book").with_suffix(""))
+        return -seconds.get(name, float("inf"))
+
+    return sorted(twins, key=key)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", help="a stack of tests/compat/ (default: this environment)")
+    parser.add_argument("--jobs", type=int, default=2, help="twins at a time (default 2)")
     parser.add_argument("twins", nargs="*", type=Path)
     args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error(f"--jobs must be a positive number of twins at a time, got {args.jobs}")
 
     sys.path.insert(0, str(Path(__file__).parent))
     import pages
 
     twins = args.twins or [pages.twin_of(p) for p in pages.notebook_pages()]
+    twins = slowest_first(twins)
     wheel = build_wheel()
     workdir = Path(tempfile.mkdtemp(prefix="dlcourse-outside-"))
     env = dict(os.environ, DLCOURSE_GLUE="0", PYDEVD_DISABLE_FILE_VALIDATION="1")
@@ -171,14 +200,20 @@ def main(argv=None) -> int:
         raise RuntimeError(f"dlcourse was imported from {where.split()[0]}, not from the wheel")
     print(f"{label}\n  {where}\n  {len(copies)} twin(s) in {workdir}", flush=True)
 
-    junit = workdir / "junit.xml"
-    subprocess.run(
-        [python, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-o", "junit_family=xunit1",
-         f"--junitxml={junit}", "--nbval", f"--nbval-sanitize-with={SANITIZE}",
-         "--nbval-cell-timeout=1800", *[c.relative_to(workdir) for c in copies]],
-        cwd=workdir, env=env, check=False,
-    )  # fmt: skip
-    failed = failures_by_twin(junit)
+    groups = [copies[i :: args.jobs] for i in range(args.jobs)]  # slowest first, dealt out
+    runs = []
+    for number, group in enumerate(filter(None, groups)):
+        junit = workdir / f"junit-{number}.xml"
+        command = [
+            python, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-o", "junit_family=xunit1",
+            f"--junitxml={junit}", "--nbval", f"--nbval-sanitize-with={SANITIZE}",
+            "--nbval-cell-timeout=1800", *[c.relative_to(workdir) for c in group],
+        ]  # fmt: skip
+        runs.append((junit, subprocess.Popen([str(c) for c in command], cwd=workdir, env=env)))
+    failed = {}
+    for junit, process in runs:
+        process.wait()
+        failed.update(failures_by_twin(junit))
     reasons = explained(COMPAT / f"{args.stack}.txt" if args.stack else None)
     accepted = {
         twin: reasons[twin]

@@ -4,7 +4,8 @@ with every request to another host blocked, so the checks also prove the site wo
 On every page: no broken images, math typeset by the bundled MathJax, code copy buttons, no
 code block that scrolls sideways at 1280 px, each chapter named once in the left navigation;
 on notebook pages: the Colab button, pointing at a twin that exists; on lesson pages:
-solutions folded until clicked. Screenshots of three pages go to _build/screenshots/.
+solutions folded until clicked. One browser context serves every page (a reader's browser
+keeps its cache too), each page loads once. Screenshots of three pages go to _build/screenshots/.
 """
 
 import functools
@@ -72,28 +73,38 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def open_page(browser, server):
+@pytest.fixture(scope="session")
+def context(browser, server):
+    """One browser context for every page, as a reader's browser (its cache is shared), that
+    lets only requests to the local server through and lists the others."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
-    blocked = []
+    context.blocked = []
 
     def only_localhost(route):
         if route.request.url.startswith(server):
             route.continue_()
         else:
-            blocked.append(route.request.url)
+            context.blocked.append(route.request.url)
             route.abort()
 
     context.route("**/*", only_localhost)
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def open_page(context, server):
+    tabs = []
 
     def go(page: Path):
         tab = context.new_page()
+        tabs.append(tab)
         tab.goto(f"{server}/{page.relative_to(ROOT).with_suffix('.html')}", wait_until="load")
         return tab
 
-    go.blocked = blocked
     yield go
-    context.close()
+    for tab in tabs:
+        tab.close()
 
 
 @pytest.mark.parametrize("page", TOC_PAGES, ids=ids)
@@ -135,26 +146,23 @@ def test_page_in_the_browser(open_page, page):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         tab.screenshot(path=str(SCREENSHOTS / name), full_page=False)
 
-
-@pytest.mark.parametrize(
-    "page", [p for p in NOTEBOOK_PAGES if p.parent.name.startswith("ch")], ids=ids
-)
-def test_solutions_are_folded_until_clicked(open_page, page):
-    tab = open_page(page)
-    solutions = tab.locator("div.solution.dropdown")
-    assert solutions.count() > 0
-    for i in range(solutions.count()):
-        body = solutions.nth(i).locator(":scope > :not(.admonition-title)").first
-        assert not body.is_visible(), f"solution {i + 1} is open before the reader asks"
-    first = solutions.first
-    body = first.locator(":scope > :not(.admonition-title)").first
-    first.locator("button.toggle-button").click()
-    body.wait_for(state="visible", timeout=5000)
-    assert body.is_visible()
+    # Lesson pages: every solution folded until the reader clicks it.
+    if page in NOTEBOOK_PAGES and page.parent.name.startswith("ch"):
+        solutions = tab.locator("div.solution.dropdown")
+        assert solutions.count() > 0
+        for i in range(solutions.count()):
+            body = solutions.nth(i).locator(":scope > :not(.admonition-title)").first
+            assert not body.is_visible(), f"solution {i + 1} is open before the reader asks"
+        first = solutions.first
+        body = first.locator(":scope > :not(.admonition-title)").first
+        first.locator("button.toggle-button").click()
+        body.wait_for(state="visible", timeout=5000)
+        assert body.is_visible()
 
 
-def test_no_request_leaves_localhost(open_page):
-    """The pages need nothing from the internet (MathJax, fonts and scripts are bundled)."""
+def test_no_request_leaves_localhost(context, open_page):
+    """The pages need nothing from the internet (MathJax, fonts and scripts are bundled):
+    no request of this page, nor of any page the tests above opened, went elsewhere."""
     tab = open_page(ROOT / "book" / "ch03_linear_regression" / "synthetic_data.md")
     tab.wait_for_selector("mjx-container", state="attached", timeout=15000)
-    assert open_page.blocked == []
+    assert context.blocked == []

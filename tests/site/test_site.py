@@ -1,5 +1,6 @@
 """Tests of the built website: every page there, Colab buttons, figures, solutions, errors."""
 
+import functools
 import re
 from pathlib import Path
 
@@ -18,7 +19,9 @@ def html_of(html_root: Path, page: Path) -> Path:
     return html_root / page.relative_to(ROOT).with_suffix(".html")
 
 
+@functools.cache
 def soup_of(html_root: Path, page: Path) -> BeautifulSoup:
+    """The parsed page, once for all the tests that read it (none changes it)."""
     return BeautifulSoup(html_of(html_root, page).read_text(), "html.parser")
 
 
