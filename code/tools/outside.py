@@ -143,23 +143,6 @@ def explained(requirements: Path | None) -> dict[str, str]:
     return dict(found)
 
 
-def slowest_first(twins: list[Path]) -> list[Path]:
-    """Twins ordered by their page's last recorded execution time, unknown ones first."""
-    from dlcourse import costs, profile
-
-    seconds = {
-        row["page"]: float(row["seconds"])
-        for row in costs.read(costs.EXECUTION_TIMES)
-        if row["profile"] == profile.name()
-    }
-
-    def key(twin: Path) -> float:
-        name = str(twin.resolve().relative_to(ROOT / "book").with_suffix(""))
-        return -seconds.get(name, float("inf"))
-
-    return sorted(twins, key=key)
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", help="a stack of tests/compat/ (default: this environment)")
@@ -170,10 +153,12 @@ def main(argv=None) -> int:
         parser.error(f"--jobs must be a positive number of twins at a time, got {args.jobs}")
 
     sys.path.insert(0, str(Path(__file__).parent))
+    import execution
+
     import pages
 
-    twins = args.twins or [pages.twin_of(p) for p in pages.notebook_pages()]
-    twins = slowest_first(twins)
+    pages_given = [twin.with_suffix(".md") for twin in args.twins] or pages.notebook_pages()
+    twins = [pages.twin_of(page) for page in execution.slowest_first(pages_given)]
     wheel = build_wheel()
     workdir = Path(tempfile.mkdtemp(prefix="dlcourse-outside-"))
     env = dict(os.environ, DLCOURSE_GLUE="0", PYDEVD_DISABLE_FILE_VALIDATION="1")
