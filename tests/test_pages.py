@@ -181,3 +181,21 @@ def test_generated_cells_follow_the_install_cell_and_replace_only_their_own(tmp_
         "expected_cost" not in text and own in text
     )  # the old cost cell went, a page's own stayed
     assert not pages.write_run_cells(page)  # idempotent
+
+
+def test_a_rewritten_twin_keeps_its_cell_ids():
+    """Writing a twin again changes only what changed: each cell keeps the id of the cell of
+    its kind at the same place in the old twin; solution headings keep their fixed ids."""
+    v4 = nbformat.v4
+    md, code = v4.new_markdown_cell, v4.new_code_cell
+    old = v4.new_notebook(cells=[md("# Title"), code("x = 1"), md("text"), code("print(x)")])
+    new = v4.new_notebook(
+        cells=[md("# Title"), code("x = 1"), md("new text"), code("print(x)"), md("### Sol")]
+    )
+    new.cells[-1].id = "solution-1"
+    assert [c.id for c in new.cells[:4]] != [c.id for c in old.cells]
+
+    pages.keep_cell_ids(new, old)
+
+    assert [c.id for c in new.cells[:4]] == [c.id for c in old.cells]
+    assert new.cells[-1].id == "solution-1"

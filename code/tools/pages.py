@@ -228,8 +228,23 @@ def write_twin(page: Path, executed, ctx: colab.Context | None = None) -> Path:
         nb.metadata["language_info"] = executed.metadata["language_info"]
     colab.colabify(nb, ctx or colab_context(), page)
     twin = twin_of(page)
+    if twin.exists():
+        keep_cell_ids(nb, nbformat.read(twin, as_version=4))
     nbformat.write(nb, twin)
     return twin
+
+
+def keep_cell_ids(new, old) -> None:
+    """Give ``new``'s cells the ids of ``old``'s cells of the same kind, in order, so that a
+    rewritten twin changes only what really changed. Solution headings keep their fixed
+    ids (Colab's folded sections name them)."""
+    for kind in ("code", "markdown"):
+        old_ids = [
+            c.id for c in old.cells if c.cell_type == kind and not colab.is_solution_heading(c)
+        ]
+        fresh = [c for c in new.cells if c.cell_type == kind and not colab.is_solution_heading(c)]
+        for cell, kept in zip(fresh, old_ids):
+            cell.id = kept
 
 
 def refresh_twin(page: Path, ctx: colab.Context | None = None) -> Path:
@@ -249,16 +264,10 @@ def refresh_twin(page: Path, ctx: colab.Context | None = None) -> Path:
         )
     for fresh, executed in zip(new_code, old_code):
         fresh.outputs, fresh.execution_count = executed.outputs, executed.execution_count
-        fresh.metadata, fresh.id = executed.metadata, executed.id
+        fresh.metadata = executed.metadata
     new.metadata = old.metadata  # also holds the glued values that the prose quotes
     colab.colabify(new, ctx or colab_context(), page)
-    # Keep the markdown cells' ids too, so a refresh changes only what really changed; the
-    # solution headings keep their fixed ids (Colab's folded sections name them).
-    fixed = {c.id for c in new.cells if colab.is_solution_heading(c) or c.cell_type == "code"}
-    old_ids = [c.id for c in old.cells if c.cell_type == "markdown" and c.id not in fixed]
-    fresh = [c for c in new.cells if c.cell_type == "markdown" and c.id not in fixed]
-    for cell, kept in zip(fresh, old_ids):
-        cell.id = kept
+    keep_cell_ids(new, old)
     nbformat.write(new, twin)
     return twin
 
