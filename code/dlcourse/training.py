@@ -195,14 +195,6 @@ class History(list):
         return super().__getitem__(-1)
 
 
-def _grad_scaler(device_type: str, enabled: bool):
-    """``torch.amp.GradScaler`` (torch 2.3 and later), or on older torch (pyproject allows
-    2.1) ``torch.cuda.amp.GradScaler``, the only one there, which scales CUDA losses only."""
-    if hasattr(torch.amp, "GradScaler"):
-        return torch.amp.GradScaler(device_type, enabled=enabled)
-    return torch.cuda.amp.GradScaler(enabled=enabled and device_type == "cuda")
-
-
 class Trainer:
     """Train a ``Module`` on a ``DataModule``: ``Trainer(max_epochs=10).fit(model, data)``.
 
@@ -288,7 +280,8 @@ class Trainer:
         if self.compile:
             model.compile()  # in place: later calls of model(...) run the compiled graph
         # fp16 needs its loss scaled so that small gradients do not flush to zero; bf16 not.
-        self.scaler = _grad_scaler(self.device.type, enabled=self.amp_dtype == torch.float16)
+        fp16 = self.amp_dtype == torch.float16
+        self.scaler = torch.amp.GradScaler(self.device.type, enabled=fp16)
         # On a CPU, reading a loss costs no waiting, so each one is checked at once; on a
         # GPU that would stall the queue every step, so losses are checked once per epoch.
         if self.check_every_batch is None:

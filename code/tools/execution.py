@@ -41,6 +41,7 @@ import re
 import shutil
 import sys
 import time
+import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
@@ -111,10 +112,15 @@ def executed(page: Path, cache_dir: Path = CACHE):
 
 
 def _execute_one(page: Path, timeout: int) -> tuple[Path, object, float, str | None]:
-    """Execute ``page`` in its own folder as myst-nb does (in a worker process)."""
+    """Execute ``page`` in its own folder as myst-nb does (in a worker process). A kernel
+    that dies or never starts counts as the page's failure, not the whole run's."""
     nb = read_myst_markdown_notebook(page.read_text(), path=page)
-    result = single_nb_execution(nb, cwd=str(page.parent), timeout=timeout,
-                                 allow_errors=False, meta_override=True)  # fmt: skip
+    start = time.perf_counter()
+    try:
+        result = single_nb_execution(nb, cwd=str(page.parent), timeout=timeout,
+                                     allow_errors=False, meta_override=True)  # fmt: skip
+    except Exception:  # reported with its traceback; the page stays uncached
+        return page, nb, time.perf_counter() - start, traceback.format_exc()
     return page, result.nb, result.time, result.exc_string
 
 
