@@ -44,6 +44,16 @@ def test_twin_is_executed_without_errors_except_on_purpose(page):
 
 
 @pytest.mark.parametrize("page", NOTEBOOK_PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_a_cell_that_draws_a_figure_shows_it(page):
+    """Without ``plt.show()`` the inline backend of some matplotlib versions (3.7, pyproject's
+    lower bound) shows the figure under the *next* cell: the twin then differs by stack."""
+    drawing = ("dlcourse.plot(", "plt.subplots(", "plt.figure(")
+    for source in pages.code_cells(pages.read_page(page)):
+        if any(call in source for call in drawing):
+            assert "plt.show()" in source, f"{page.name}: end this cell with plt.show():\n{source}"
+
+
+@pytest.mark.parametrize("page", NOTEBOOK_PAGES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_first_cell_is_the_current_colab_install_cell(page):
     nb = pages.read_page(page)
     first = next(c for c in nb.cells if c.cell_type == "code")
