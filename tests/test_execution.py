@@ -179,3 +179,15 @@ def test_execute_fills_the_cache_the_build_reads_and_leaves_failures_out(tmp_pat
         return cell.outputs[0].text
 
     assert clock(built) == clock(executed)
+
+
+def test_a_kernel_that_dies_fails_its_page_not_the_run(tmp_path, monkeypatch):
+    page = make_book(tmp_path)
+
+    def dead_kernel(*args, **kwargs):
+        raise RuntimeError("Kernel died before replying to kernel_info")
+
+    monkeypatch.setattr(execution, "single_nb_execution", dead_kernel)
+    returned_page, _, seconds, error = execution._execute_one(page, timeout=10)
+    assert returned_page == page and seconds >= 0
+    assert "Kernel died before replying to kernel_info" in error

@@ -55,9 +55,10 @@ def test_no_warning_on_a_supported_machine():
 
 
 def test_warns_on_a_cpu_colab_runtime_only_for_training_pages():
-    warn = notebook.environment_warnings(True, in_colab=True, cuda=False, torch_version="2.9.1")
+    supported = notebook.lowest_tested("torch")  # the bound itself is supported
+    warn = notebook.environment_warnings(True, in_colab=True, cuda=False, torch_version=supported)
     assert len(warn) == 1 and "Runtime -> Change runtime type -> T4 GPU" in warn[0]
-    quiet = {"in_colab": True, "torch_version": "2.9.1"}
+    quiet = {"in_colab": True, "torch_version": supported}
     assert notebook.environment_warnings(False, cuda=False, **quiet) == []
     assert notebook.environment_warnings(True, cuda=True, **quiet) == []
 
