@@ -68,7 +68,7 @@ def test_validation_metrics_are_weighted_by_examples():
     trainer.fit(model, data)
     with torch.no_grad():
         exact = model.loss(model(data.X[8:]), data.y[8:]).item()
-    assert trainer.validate()["val_loss"] == pytest.approx(exact, rel=1e-5)
+    assert trainer.history.last["val_loss"] == pytest.approx(exact, rel=1e-5)
 
 
 def test_classifier_accuracy_counts_examples():
@@ -189,8 +189,17 @@ def test_progress_bar_is_tqdm_and_is_cleared_after_each_epoch(capsys):
     assert captured.out.count("epoch ") == 2  # one line of metrics per epoch, on stdout
 
 
-def test_trainer_uses_the_gpu_when_there_is_one(monkeypatch):
+def fake_gpu(monkeypatch, capability=(8, 0)):
+    """Pretend that one CUDA device of the given compute capability exists (no driver is
+    touched: only the questions the Trainer asks are answered)."""
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda *a, **k: capability)
+    # is_bf16_supported() says True on a T4 (emulation counts); the Trainer must not ask it
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+
+
+def test_trainer_uses_the_gpu_when_there_is_one(monkeypatch):
+    fake_gpu(monkeypatch)
     assert dlcourse.Trainer(max_epochs=1).device == torch.device("cuda:0")
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
     assert dlcourse.Trainer(max_epochs=1).device == torch.device("cpu")
@@ -309,15 +318,103 @@ def test_speed_switches_are_off_on_a_cpu_by_default():
     assert trainer.amp_dtype is None and not trainer.channels_last and not trainer.compile
 
 
-def test_speed_switches_turn_on_for_cuda(monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: False)  # a T4
-    trainer = dlcourse.Trainer(max_epochs=1, device="cuda")
-    assert trainer.amp_dtype == torch.float16 and trainer.channels_last
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
-    assert dlcourse.Trainer(max_epochs=1, device="cuda").amp_dtype == torch.bfloat16
+@pytest.mark.parametrize(
+    ("capability", "dtype"),
+    [((7, 5), torch.float16), ((8, 0), torch.bfloat16), ((9, 0), torch.bfloat16)],
+    ids=["sm75-T4", "sm80-A100", "sm90-H100"],
+)
+def test_auto_precision_follows_the_compute_capability(monkeypatch, capability, dtype):
+    fake_gpu(monkeypatch, capability)
+    trainer = dlcourse.Trainer(max_epochs=1)
+    assert trainer.device.type == "cuda" and trainer.channels_last
+    assert trainer.amp_dtype == dtype
+
+
+class TinyClassifier(dlcourse.Classifier):
+    """Softmax regression written out, with the scratch SGD (as in sections 4.4 and 5.2)."""
+
+    def __init__(self, lr=0.1):
+        super().__init__()
+        self.lr = lr
+        self.W = nn.Parameter(torch.randn(784, 10) * 0.01)
+        self.b = nn.Parameter(torch.zeros(10))
+
+    def forward(self, X):
+        return X.reshape(len(X), -1) @ self.W + self.b
+
+    def configure_optimizers(self):
+        return dlcourse.SGD([self.W, self.b], self.lr)
+
+
+@pytest.mark.parametrize("amp", ["fp16", "bf16"])
+def test_half_precision_trains_scratch_and_concise_classifiers(amp):
+    """fp16 needs the gradient scaler, which reads the optimiser's param_groups: the
+    scratch SGD has them, so scratch models train in fp16 as torch.optim ones do."""
+    data = dlcourse.FashionMNIST(batch_size=256, num_train=2048, num_val=512)
+    for model in (TinyClassifier(), dlcourse.SoftmaxRegression(10, lr=0.1)):
+        trainer = dlcourse.Trainer(max_epochs=2, verbose=False, board=False, device="cpu", amp=amp)
+        history = trainer.fit(model, data)
+        assert trainer.autocast_dtype == {"fp16": torch.float16, "bf16": torch.bfloat16}[amp]
+        assert trainer.scaler.is_enabled() == (amp == "fp16")
+        assert history.last["val_acc"] > 0.6, f"{type(model).__name__}: {history.last}"
+
+
+def test_regression_stays_float32_whatever_amp_says():
+    """bf16 would round predictions near 10 to steps of 0.06, against noise of 0.01."""
+    dlcourse.set_seed(0)
+    data = regression_data(num_train=1000, num_val=1000, batch_size=32)
+    model = dlcourse.LinearRegressionScratch(2, lr=0.1)
+    trainer = dlcourse.Trainer(max_epochs=3, verbose=False, board=False, device="cpu", amp="bf16")
+    history = trainer.fit(model, data)
+    assert trainer.autocast_dtype is None
+    assert history.last["val_loss"] < 1e-4, history.last
+
+
+@pytest.mark.parametrize("make_model", [
+    lambda: dlcourse.LinearRegression(lr=0.03),  # lazy: its input size comes from the data
+    lambda: dlcourse.WeightDecay(wd=3, lr=0.01),
+    lambda: dlcourse.LeNet(lr=0.1),
+], ids=["LinearRegression", "WeightDecay", "LeNet"])  # fmt: skip
+def test_lazy_models_train_under_channels_last(make_model):
+    """channels_last touches every parameter, which a lazy one refuses until it has data."""
+    image = make_model().__class__ is dlcourse.LeNet
+    data = (
+        dlcourse.FashionMNIST(batch_size=64, num_train=128, num_val=64)
+        if image
+        else regression_data()
+    )
+    model = make_model()
+    trainer = dlcourse.Trainer(max_epochs=1, verbose=False, board=False, device="cpu",
+                               channels_last=True)  # fmt: skip
+    trainer.fit(model, data)
+    assert all(p.is_contiguous() for p in model.parameters()), "layout not restored after fit"
+
+
+def test_fit_leaves_the_pages_tensors_where_they_were():
+    """The Trainer trains on its own copy of the data: the page's object is not moved or
+    replaced (on a GPU this is what keeps a page's CPU tensors usable after a fit)."""
+    data = dlcourse.FashionMNIST(batch_size=64, num_train=128, num_val=64)
+    before = {k: v for k, v in vars(data).items() if isinstance(v, torch.Tensor)}
+    model = dlcourse.SoftmaxRegression(10, lr=0.1)
+    trainer = dlcourse.Trainer(max_epochs=1, verbose=False, board=False, device="cpu")
+    trainer.fit(model, data)
+    after = {k: v for k, v in vars(data).items() if isinstance(v, torch.Tensor)}
+    assert before.keys() == after.keys()
+    assert all(after[k] is before[k] for k in before), "fit replaced the data's tensors"
+    assert data.device == torch.device("cpu")
+    assert data.train_images.dtype == torch.uint8, "pixels should stay uint8 in memory"
+
+
+def test_a_minibatch_becomes_float_and_channels_last_on_the_way_in():
+    data = dlcourse.FashionMNIST(batch_size=8, num_train=16, num_val=8)
+    trainer = dlcourse.Trainer(max_epochs=1, device="cpu", channels_last=True)
+    X, y = trainer.prepare_batch(next(iter(data.train_dataloader())))
+    assert X.dtype == torch.float32 and 0 <= X.min() and X.max() <= 1
+    assert X.is_contiguous(memory_format=torch.channels_last) and y.dtype == torch.int64
 
 
 def test_environment_turns_a_switch_off(monkeypatch):
+    fake_gpu(monkeypatch)
     monkeypatch.setenv("DLCOURSE_AMP", "off")
     monkeypatch.setenv("DLCOURSE_CHANNELS_LAST", "0")
     trainer = dlcourse.Trainer(max_epochs=1, device="cuda")

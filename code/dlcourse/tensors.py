@@ -17,7 +17,12 @@ from ._checks import check_bool, check_int, check_tensor
 
 
 def set_seed(seed: int) -> None:
-    """Seed Python's, NumPy's and PyTorch's random generators (CPU and every GPU)."""
+    """Seed Python's, NumPy's and PyTorch's random generators (CPU and every GPU).
+
+    Call it once, at the top of a page. The book's data sets draw from generators of their
+    own (seeded from this one), so a second call before building a model gives the model
+    the same weights as the first call would, never a copy of the data's draws.
+    """
     check_int("seed", seed, minimum=0)
     random.seed(seed)
     np.random.seed(seed)

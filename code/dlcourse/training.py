@@ -8,6 +8,7 @@ hands out minibatches; the Trainer owns the loop, the device and the per-epoch `
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import json
 import math
@@ -33,7 +34,14 @@ class Module(nn.Module):
     ``configure_optimizers()`` is minibatch SGD at ``self.lr`` over every parameter, and a
     model overrides it only when it needs another optimiser. A batch is a tuple
     ``(*inputs, y)``: every element but the last goes into ``forward``.
+
+    ``mixed_precision`` says whether the Trainer may run the model under autocast on a GPU.
+    It is off here: a regression's outputs need float32 (bf16 rounds a prediction near 10
+    to steps of about 0.06, far coarser than the label noise of section 3.3), and a small
+    model gains no speed from half precision. ``Classifier`` turns it on.
     """
+
+    mixed_precision = False
 
     def loss(self, Y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -58,7 +66,14 @@ class Module(nn.Module):
 
 
 class Classifier(Module):
-    """A model whose outputs are class scores (logits); validation also reports accuracy."""
+    """A model whose outputs are class scores (logits); validation also reports accuracy.
+
+    Classifiers may train in mixed precision on a GPU (``mixed_precision = True``): the
+    convolutions and wide layers of chapters 5-8 are where half precision pays, and an
+    argmax does not mind its rounding. A subclass sets it to False to stay in float32.
+    """
+
+    mixed_precision = True
 
     def loss(self, Y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         # Logits go straight into cross_entropy, which applies log-softmax stably.
@@ -78,8 +93,9 @@ class Classifier(Module):
 class DataModule:
     """Base class of the book's data sets: ``train_dataloader()`` and ``val_dataloader()``.
 
-    ``to(device)`` moves every tensor attribute to ``device``; the Trainer calls it so that
-    minibatches are sliced where the model trains.
+    ``to(device)`` moves every tensor attribute to ``device``. The Trainer calls it on a
+    shallow copy of the data module, so minibatches are sliced where the model trains while
+    the page's own object keeps its tensors where the page made them (the CPU).
     """
 
     def __init__(self, batch_size: int = 32):
@@ -146,11 +162,17 @@ class TensorLoader:
 
 
 class SGD:
-    """Minibatch stochastic gradient descent written out (section 3.4): p <- p - lr * grad."""
+    """Minibatch stochastic gradient descent written out (section 3.4): p <- p - lr * grad.
+
+    ``param_groups`` lists the parameters the way ``torch.optim`` optimisers do; it is there
+    only so that the gradient scaler of fp16 training (``torch.amp.GradScaler``, used by
+    the Trainer on older GPUs) can find the gradients to unscale before ``step``.
+    """
 
     def __init__(self, params, lr: float):
         self.params = list(params)
         self.lr = check_lr(lr)
+        self.param_groups = [{"params": self.params}]
 
     @torch.no_grad()
     def step(self) -> None:
@@ -205,21 +227,35 @@ class Trainer:
     ``trainer.history`` is always the latest). The host waits for the device once per
     epoch, not once per batch.
 
+    Where tensors live: a page works with CPU tensors, and ``fit`` leaves it that way. The
+    Trainer slices minibatches from its own copy of the data on the training device (the
+    data module passed in keeps its tensors), and when the fit ends, even with an error,
+    the model goes back to the device it came from, in the ordinary memory layout. So a
+    page written on a CPU runs unchanged on a GPU: ``model(X)`` after a fit needs no
+    ``.to(device)`` and its output no ``.cpu()``.
+
     On a GPU it also uses what the hardware offers, each switch with an off position (and
     an environment variable, so a whole book build can be run without it):
 
-    * ``amp``: mixed precision. ``"auto"`` is bf16 autocast on a GPU that supports bf16,
-      fp16 autocast with a gradient scaler on one that does not (a T4), and off on a CPU;
-      or ``"bf16"``, ``"fp16"``, ``"off"`` (``DLCOURSE_AMP``).
+    * ``amp``: mixed precision, for models whose ``mixed_precision`` is True (classifiers;
+      regressions stay float32, see ``Module``). ``"auto"`` is bf16 autocast on a GPU that
+      computes bf16 natively (compute capability 8.0 and newer: A100, H100, L4), fp16
+      autocast with a gradient scaler on an older one (the T4 of Colab, sm_75, which would
+      only emulate bf16), and off on a CPU; or ``"bf16"``, ``"fp16"``, ``"off"``
+      (``DLCOURSE_AMP``). Forced on a CPU, fp16 and bf16 run there too (slowly): that is
+      how the tests try the GPU's precision without one.
     * ``channels_last``: NHWC memory layout for 4-d inputs, which tensor cores prefer;
-      ``None`` is on for CUDA (``DLCOURSE_CHANNELS_LAST=0|1``).
+      ``None`` is on for CUDA (``DLCOURSE_CHANNELS_LAST=0|1``). A model with lazy layers
+      first sees one unshuffled batch so that its parameters exist before the layout
+      changes.
     * ``compile``: ``torch.compile`` the model; off by default, since compiling takes tens
       of seconds and pays only for long runs (``DLCOURSE_COMPILE=0|1``).
     * ``cudnn.benchmark`` is switched on for CUDA (convolution algorithms picked per shape).
 
     In the ``smoke`` profile a fit runs one epoch of ``profile.smoke_batches()`` minibatches.
     With ``DLCOURSE_RECORD=path.jsonl`` set, every fit appends one line with its shapes, its
-    seconds per minibatch and peak memory (``code/tools/smoke.py`` reads them).
+    seconds per minibatch and the peak memory of that fit (``code/tools/smoke.py`` and
+    ``code/tools/gpu_run.py`` read them).
     """
 
     def __init__(
@@ -248,6 +284,7 @@ class Trainer:
         # A text progress bar only on an interactive terminal: scripts and logs stay clean.
         self.progress_bar = verbose and not in_notebook() and sys.stderr.isatty()
         self.amp_dtype = _amp_dtype(os.environ.get("DLCOURSE_AMP", amp), self.device)
+        self.autocast_dtype = None  # amp_dtype, or None for a model that stays float32
         cuda = self.device.type == "cuda"
         self.channels_last = _env_switch("DLCOURSE_CHANNELS_LAST", channels_last, default=cuda)
         self.compile = _env_switch("DLCOURSE_COMPILE", compile, default=False)
@@ -264,28 +301,60 @@ class Trainer:
             )
 
     def prepare_data(self, data: DataModule) -> None:
-        data.to(self.device)
-        self.train_dataloader = data.train_dataloader()
-        self.val_dataloader = data.val_dataloader()
+        """Loaders over a copy of ``data`` on the training device (``data`` is not moved)."""
+        on_device = copy.copy(data).to(self.device) if isinstance(data, DataModule) else data
+        self.train_dataloader = on_device.train_dataloader()
+        self.val_dataloader = on_device.val_dataloader()
         self.num_train_batches = len(self.train_dataloader)
 
     def prepare_model(self, model: Module) -> None:
         self.check_model(model)
         model.to(self.device)
-        if self.channels_last:
-            model.to(memory_format=torch.channels_last)
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # pick the fastest algorithm per shape
+            torch.cuda.reset_peak_memory_stats(self.device)  # each fit records its own peak
+        if self.channels_last:
+            self._materialize(model)
+            model.to(memory_format=torch.channels_last)
         self.model = model
         if self.compile:
             model.compile()  # in place: later calls of model(...) run the compiled graph
+        # Half precision only where the model allows it (see Module.mixed_precision).
+        allowed = getattr(model, "mixed_precision", False)
+        self.autocast_dtype = self.amp_dtype if allowed else None
         # fp16 needs its loss scaled so that small gradients do not flush to zero; bf16 not.
-        fp16 = self.amp_dtype == torch.float16
+        fp16 = self.autocast_dtype == torch.float16
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=fp16)
         # On a CPU, reading a loss costs no waiting, so each one is checked at once; on a
         # GPU that would stall the queue every step, so losses are checked once per epoch.
         if self.check_every_batch is None:
             self.check_every_batch = self.device.type == "cpu"
+
+    @torch.no_grad()
+    def _materialize(self, model: Module) -> None:
+        """Give lazy layers their parameters with one forward pass on an unshuffled batch.
+
+        Changing the memory format touches every parameter, which an uninitialised lazy
+        parameter refuses. The pass runs in evaluation mode (no dropout draws, no batch-norm
+        statistics updated) on the first validation batch, or the first training examples.
+        """
+        if not any(nn.parameter.is_lazy(p) for p in model.parameters()):
+            return
+        loader = self.val_dataloader or self.train_dataloader
+        if isinstance(loader, TensorLoader) and loader.shuffle:
+            loader = TensorLoader(loader.tensors, loader.batch_size, transform=loader.transform)
+        batch = self.prepare_batch(next(iter(loader)))
+        was_training = model.training
+        model.eval()
+        model(*batch[:-1])
+        model.train(was_training)
+
+    def _release(self, model: Module, home: torch.device) -> None:
+        """Send the model back where it came from, in the ordinary layout; drop the copies."""
+        if self.channels_last:
+            model.to(memory_format=torch.contiguous_format)
+        model.to(home)
+        self.train_dataloader = self.val_dataloader = None
 
     def prepare_batch(self, batch):
         """Move a minibatch to the training device (a no-op for in-memory data already there)."""
@@ -296,35 +365,39 @@ class Trainer:
 
     def autocast(self):
         """The mixed-precision context of a forward pass (a no-op when ``amp`` is off)."""
-        if self.amp_dtype is None:
+        if self.autocast_dtype is None:
             return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=self.amp_dtype)
+        return torch.autocast(self.device.type, dtype=self.autocast_dtype)
 
     # -- the loop ---------------------------------------------------------------------
     def fit(self, model: Module, data: DataModule) -> History:
-        self.prepare_model(model)
+        home = _home_device(model)
         self.prepare_data(data)
-        self.optim = model.configure_optimizers()
-        self.max_batches = profile.smoke_batches()  # None: every minibatch
-        self.history = History()  # each fit counts its epochs from 1
-        epochs = 1 if self.max_batches else self.max_epochs
-        for epoch in range(1, epochs + 1):
-            self.epoch = epoch
-            start = time.perf_counter()
-            train = self.fit_epoch()
-            val = self.validate()
-            synchronize(self.device)
-            seconds = time.perf_counter() - start
-            row = {
-                "epoch": self.epoch,
-                "train_loss": train.train_loss,
-                **val,
-                "seconds": seconds,
-                "examples_per_sec": train.num_examples / seconds,
-            }
-            self.history.append(row)
-            self.report(row, train.batch_losses)
-        self._record(data)
+        try:
+            self.prepare_model(model)
+            self.optim = model.configure_optimizers()
+            self.max_batches = profile.smoke_batches()  # None: every minibatch
+            self.history = History()  # each fit counts its epochs from 1
+            epochs = 1 if self.max_batches else self.max_epochs
+            for epoch in range(1, epochs + 1):
+                self.epoch = epoch
+                start = time.perf_counter()
+                train = self.fit_epoch()
+                val = self.validate()
+                synchronize(self.device)
+                seconds = time.perf_counter() - start
+                row = {
+                    "epoch": self.epoch,
+                    "train_loss": train.train_loss,
+                    **val,
+                    "seconds": seconds,
+                    "examples_per_sec": train.num_examples / seconds,
+                }
+                self.history.append(row)
+                self.report(row, train.batch_losses)
+            self._record(data)
+        finally:
+            self._release(model, home)
         return self.history
 
     def fit_epoch(self) -> EpochResult:
@@ -463,11 +536,24 @@ def _env_switch(variable: str, value: bool | None, default: bool) -> bool:
     return default if value is None else bool(value)
 
 
+def _home_device(model: nn.Module) -> torch.device:
+    """The device of a model's first parameter or buffer (the CPU for a model with none)."""
+    for tensor in (*model.parameters(), *model.buffers()):
+        return tensor.device
+    return torch.device("cpu")
+
+
 def _amp_dtype(amp: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype for ``amp`` ("auto", "bf16", "fp16" or "off") on ``device``."""
+    """The autocast dtype for ``amp`` ("auto", "bf16", "fp16" or "off") on ``device``.
+
+    "auto" asks for the compute capability rather than ``torch.cuda.is_bf16_supported()``,
+    which by default also answers True where bf16 is only emulated (sm_75, the T4): bf16
+    from capability 8.0 on, fp16 (with the Trainer's gradient scaler) below it.
+    """
     check_choice("amp (or DLCOURSE_AMP)", amp, ("auto", "bf16", "fp16", "off"))
     if amp == "off" or (amp == "auto" and device.type != "cuda"):
         return None
     if amp == "auto":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        native_bf16 = torch.cuda.get_device_capability(device) >= (8, 0)
+        return torch.bfloat16 if native_bf16 else torch.float16
     return torch.bfloat16 if amp == "bf16" else torch.float16

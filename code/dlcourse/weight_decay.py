@@ -33,11 +33,13 @@ class WeightDecayData(SyntheticRegressionData):
         num_val: int = 100,
         num_inputs: int = 200,
         batch_size: int = 5,
+        seed: int | None = None,
     ):
         check_int("num_inputs", num_inputs)
         w = torch.full((num_inputs,), 0.01)  # (num_inputs,)
         super().__init__(
-            w, 0.05, noise=0.01, num_train=num_train, num_val=num_val, batch_size=batch_size
+            w, 0.05, noise=0.01, num_train=num_train, num_val=num_val, batch_size=batch_size,
+            seed=seed,
         )
         self.num_inputs = num_inputs
 
