@@ -1,4 +1,4 @@
-"""dlcourse.costs: the "Expected cost" line of the training pages, from the records."""
+"""dlcourse.costs: the "Expected time" line of the training pages, from the records."""
 
 import pytest
 
@@ -14,7 +14,7 @@ def records(tmp_path, monkeypatch):
 
 def test_a_page_without_records_says_so(records):
     assert str(costs.expected_cost("ch08_modern_cnn/alexnet")) == (
-        "Expected cost: quick profile not measured yet."
+        "Expected time: The CPU time of the quick profile is not measured yet."
     )
 
 
@@ -40,16 +40,29 @@ def test_quick_time_and_smoke_projection(records):
                 "seconds_per_batch": "0.5",
                 "peak_memory_mb": "1536",
                 "projected_full_seconds": "3000",
+                "full_flop": "1.3e15",  # 500 s at the T4's assumed 2.6 TFLOP/s
+                "full_batches": "12000",  # 60 s at its assumed 5 ms per minibatch
                 "device": "CPU",
                 "date": "2026-12-01",
             }
         ],  # fmt: skip
     )
     line = str(costs.expected_cost("ch07_cnn/lenet"))
-    assert "quick profile about 1.5 min on a CPU (CPU, 2026-12-01)" in line
-    assert "full profile about 50 min on a CPU (CPU), projected from a two-minibatch" in line
-    assert "peak memory at full size about 1.5 GB" in line
-    assert costs.expected_cost("ch07_cnn/lenet")._repr_markdown_().startswith("**Expected cost:**")
+    assert line == (
+        "Expected time: About 1.5 min on a CPU (quick profile). "
+        "About 9.3 min on a Colab T4 (full, projected)."
+    )
+    assert costs.expected_cost("ch07_cnn/lenet")._repr_markdown_().startswith("**Expected time:**")
+
+
+def test_projection_is_flop_over_sustained_throughput_plus_per_batch_cost():
+    row = {"full_flop": "2.6e12", "full_batches": "200"}
+    assert costs.projected_seconds(row, "T4") == pytest.approx(1.0 + 200 * 0.005)
+    h100 = costs.GPU_ASSUMPTIONS["H100"]
+    assert costs.projected_seconds(row, "H100") == pytest.approx(
+        2.6e12 / h100.sustained_flops + 200 * h100.overhead_ms / 1000
+    )
+    assert costs.projected_seconds({"full_flop": ""}) is None  # an older record: no count
 
 
 def test_a_gpu_run_replaces_the_projection(records):
@@ -74,7 +87,14 @@ def test_a_gpu_run_replaces_the_projection(records):
         ],  # fmt: skip
     )
     line = str(costs.expected_cost("ch08_modern_cnn/alexnet"))
-    assert "full profile about 1.5 min on a GPU (H200, 2026-12-02; training runs only)" in line
+    assert line.endswith("About 1.5 min on a H200 (full, measured).")
+
+
+def test_a_failed_gpu_run_is_not_taken_for_a_measurement(records):
+    row = {k: "" for k in costs.GPU_FIELDS}
+    failed = {**row, "page": "ch07_cnn/lenet", "seconds": "5", "device": "H100", "status": "failed"}
+    costs.write(costs.GPU_RUNS, [*costs.GPU_FIELDS, "status"], [failed])
+    assert "(full, measured)" not in str(costs.expected_cost("ch07_cnn/lenet"))
 
 
 def test_later_times_replace_earlier_ones(records):

@@ -81,9 +81,9 @@ def test_last_executed_says_when_where_and_which_profile(monkeypatch):
     monkeypatch.setenv("DLCOURSE_PROFILE", "quick")
     line = repr(dlcourse.last_executed("ch07_cnn/lenet"))
     assert re.match(r"Last executed: \d{4}-\d\d-\d\d, quick profile, on the (CPU|GPU) ", line)
-    assert "Expected cost" not in line
+    assert "Expected time" not in line
     with_cost = dlcourse.last_executed("ch07_cnn/lenet", cost=True)._repr_markdown_()
-    assert with_cost.startswith("**Last executed:**") and "**Expected cost:**" in with_cost
+    assert with_cost.startswith("**Last executed:**") and "\n\n**Expected time:**" in with_cost
 
 
 def test_last_executed_names_a_bad_page():

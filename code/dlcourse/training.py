@@ -507,6 +507,9 @@ class Trainer:
         full_examples = getattr(data, "nominal_num_train", None) or getattr(
             self.train_dataloader, "num_examples", None
         )
+        val_examples = getattr(data, "nominal_num_val", None) or getattr(
+            self.val_dataloader, "num_examples", 0
+        )
         last = self.history[-1] if self.history else {}
         record = {
             "model": type(self.model).__name__,
@@ -516,6 +519,8 @@ class Trainer:
             "max_epochs": self.max_epochs,
             "epochs": len(self.history),
             "full_examples": full_examples,
+            "full_val_examples": val_examples,
+            "flop_per_example": forward_flop_per_example(self.model, self.train_dataloader),
             "seconds_per_batch": sum(steady) / len(steady) if steady else None,
             "peak_memory_mb": round(peak_mb, 1),
             "seconds": sum(row["seconds"] for row in self.history),
@@ -524,6 +529,26 @@ class Trainer:
         }
         with open(path, "a") as f:
             f.write(json.dumps(record) + "\n")
+
+
+def forward_flop_per_example(model: nn.Module, loader) -> float | None:
+    """Floating-point operations of one example's forward pass (a multiply-add counts 2),
+    counted by ``torch.utils.flop_counter`` on a copy of the model on the ``meta`` device,
+    which has shapes but no data, so nothing is computed; None if the model cannot be
+    copied there. Training costs about three times this (forward, and a backward pass of
+    about twice the work), which is how the cost projections of ``dlcourse.costs`` use it.
+    """
+    from torch.utils.flop_counter import FlopCounterMode
+
+    try:
+        batch = next(iter(loader))
+        inputs = [torch.empty((1, *t.shape[1:]), device="meta") for t in batch[:-1]]
+        shadow = copy.deepcopy(model).to("meta")
+        with FlopCounterMode(display=False) as counter, torch.no_grad():
+            shadow(*inputs)
+    except Exception:  # e.g. a compiled model, or an operation with no meta kernel
+        return None
+    return float(counter.get_total_flops())
 
 
 def _env_switch(variable: str, value: bool | None, default: bool) -> bool:

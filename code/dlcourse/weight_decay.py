@@ -38,7 +38,12 @@ class WeightDecayData(SyntheticRegressionData):
         check_int("num_inputs", num_inputs)
         w = torch.full((num_inputs,), 0.01)  # (num_inputs,)
         super().__init__(
-            w, 0.05, noise=0.01, num_train=num_train, num_val=num_val, batch_size=batch_size,
+            w,
+            0.05,
+            noise=0.01,
+            num_train=num_train,
+            num_val=num_val,
+            batch_size=batch_size,
             seed=seed,
         )
         self.num_inputs = num_inputs

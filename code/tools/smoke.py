@@ -1,4 +1,4 @@
-"""Run every training page of chapters 4-8 in the smoke profile and project the full run.
+"""Run every training page of chapters 3-8 in the smoke profile and project the full run.
 
     python code/tools/smoke.py [PAGE ...]     # all training pages of chapters 4-8 by default
     python code/tools/smoke.py --check        # one minibatch per fit, two pages at a time
@@ -41,21 +41,21 @@ from pathlib import Path
 
 from nbclient import NotebookClient
 
-from dlcourse.notebook import device_name
+from dlcourse.tensors import device_name
 
 sys.path.insert(0, str(Path(__file__).parent))
 import pages
 
 ROOT = pages.ROOT
-CHAPTERS = ("ch04", "ch05", "ch06", "ch07", "ch08")
+CHAPTERS = ("ch03", "ch04", "ch05", "ch06", "ch07", "ch08")
 
 
-def training_pages() -> list[Path]:
-    """Pages of chapters 4-8 that train a model with the Trainer."""
+def training_pages(chapters: tuple[str, ...] = CHAPTERS) -> list[Path]:
+    """Pages of ``chapters`` (by default 4-8) that train a model with the Trainer."""
     return [
         page
         for page in pages.notebook_pages()
-        if page.parent.name.startswith(CHAPTERS) and ".fit(" in page.read_text()
+        if page.parent.name.startswith(chapters) and ".fit(" in page.read_text()
     ]
 
 
@@ -98,18 +98,25 @@ def run_page(page: Path, record: Path, env: dict | None = None) -> tuple[list[st
 
 def summarise(page: Path, fits: list[dict]) -> dict:
     """One row of smoke.csv from the fits that a page ran."""
-    projected = 0.0
+    projected = flop = all_batches = 0.0
     for fit in fits:
         if fit["seconds_per_batch"] is None or not fit["batch_size"]:
             continue
         batches = math.ceil(fit["full_examples"] / fit["batch_size"])
         projected += fit["seconds_per_batch"] * batches * fit["max_epochs"]
+        val_examples = fit.get("full_val_examples") or 0
+        all_batches += (batches + math.ceil(val_examples / fit["batch_size"])) * fit["max_epochs"]
+        # training is about three forward passes' worth of work (forward and backward)
+        per_epoch = 3 * fit["full_examples"] + val_examples
+        flop += (fit.get("flop_per_example") or 0) * per_epoch * fit["max_epochs"]
     return {
         "page": str(page.relative_to(ROOT / "book").with_suffix("")),
         "fits": len(fits),
         "seconds_per_batch": f"{max(f['seconds_per_batch'] or 0 for f in fits):.3f}",
         "peak_memory_mb": f"{max(f['peak_memory_mb'] for f in fits):.0f}",
         "projected_full_seconds": f"{projected:.0f}",
+        "full_flop": f"{flop:.4g}",
+        "full_batches": f"{all_batches:.0f}",
         "device": device_name(),
         "date": datetime.date.today().isoformat(),
     }
