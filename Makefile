@@ -24,10 +24,13 @@ JOBS ?= 2
 ONE_THREAD := OMP_NUM_THREADS=1
 
 .PHONY: help setup data browser book test unit outputs smoke smoke-check nbval site lint pages notebooks \
+        assignments assignment-outside student \
         twins-from-build check links bench gpu-run outside compat clean
 
 help:
 	@echo "make book       build the website, executing every page once (_build/html)"
+	@echo "make book EDITION=student  the student edition from the same executions (_build/student/html)"
+	@echo "make assignments  the assignment notebooks of book/term.yml (_build/assignments)"
 	@echo "make test       every test CI runs: lint, unit, build, outputs, smoke-check, site"
 	@echo "make outputs    compare the last build's executions with the twins (nbval's rules)"
 	@echo "make smoke      time the training pages at full size (two minibatches per fit)"
@@ -38,6 +41,7 @@ help:
 	@echo "make outside    run the twins outside the repository, package from a wheel"
 	@echo "make compat     the same on Colab's stack and on pyproject's lower bounds"
 	@echo "make gpu-run    the full profile's training runs on a GPU (see code/tools/gpu_run.py)"
+	@echo "make rehearsal  the prepared GPU run on this CPU with only the GPU's packages (T4, A100)"
 	@echo "make bench      dlcourse vs d2l 1.0.3 speed and accuracy, side by side"
 	@echo "make pages      rewrite the Colab install cell of every page from _config.yml"
 
@@ -69,11 +73,35 @@ browser:
 # Each page is executed once per build, into _build/.jupyter_cache; `execution.py guard`
 # forgets those executions whenever dlcourse or the profile changed (see its docstring).
 # (The twins need not be current to build the site: `make test` checks them.)
+# EDITION=student renders the student edition (solutions held back until book/term.yml
+# releases them) into _build/student/html from the same cached executions: it runs no page.
+EDITION ?= full
 book: setup
+	@case "$(EDITION)" in full|student) ;; *) echo "EDITION=$(EDITION): use full or student"; exit 2;; esac
 	$(ONE_THREAD) $(PY) code/tools/execution.py guard
 	$(ONE_THREAD) $(PY) code/tools/execution.py execute --jobs $(JOBS)
-	$(ONE_THREAD) $(VENV)/bin/jupyter-book build . -W -n --keep-going
+ifeq ($(EDITION),student)
+	start=$$(date +%s); \
+	DLCOURSE_EDITION=student $(ONE_THREAD) $(VENV)/bin/jupyter-book build . -W -n --keep-going \
+	  --path-output _build/student; \
+	rm -rf _build/student/html && mv _build/student/_build/html _build/student/html; \
+	echo "student edition: $$(( $$(date +%s) - start )) s -> _build/student/html"
+else
+	start=$$(date +%s); \
+	$(ONE_THREAD) $(VENV)/bin/jupyter-book build . -W -n --keep-going; \
+	echo "full edition: $$(( $$(date +%s) - start )) s -> _build/html"
 	$(PY) code/tools/execution.py report --record
+endif
+
+# The assignment notebooks of book/term.yml, from the student twins: _build/assignments/
+# and the committed copies in book/assignments/ that the Assignments page opens in Colab.
+assignments: $(STAMP)
+	$(PY) code/tools/student.py assignments
+
+# Assignment 1 as a student runs it: outside the repository, the package from a wheel,
+# the quick profile, top to bottom (code/tools/outside.py --run, nothing compared).
+assignment-outside: setup
+	$(ONE_THREAD) $(PY) code/tools/outside.py --run book/assignments/assignment-1.ipynb
 
 pages: $(STAMP)
 	$(PY) code/tools/pages.py install-cells
@@ -87,7 +115,13 @@ twins-from-build: $(STAMP)
 	$(PY) code/tools/execution.py twins
 
 # -- tests ----------------------------------------------------------------------------
-test: setup lint unit book outputs smoke-check site links
+test: setup lint unit book outputs student smoke-check rehearsal site links
+
+# The student edition and the assignments from the same execution, and assignment 1 run
+# as a student would (part of `make test`).
+student: setup
+	$(MAKE) --no-print-directory book EDITION=student
+	$(MAKE) --no-print-directory assignments assignment-outside
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check code tests
@@ -145,6 +179,15 @@ bench: setup
 # and prints the command to run there; its gpu_runs.csv goes to code/dlcourse/records/.
 gpu-run: setup
 	$(PY) code/tools/gpu_run.py prepare
+
+# The prepared GPU run rehearsed here, in _build/rehearsal/venv, which holds only what a lent
+# GPU machine has (links to .venv's torch, torchvision, numpy, pandas, matplotlib, tqdm and
+# their dependencies): every prepared page, one minibatch per fit, JOBS pages at a time,
+# under a T4's settings and then an A100/H100's (REHEARSAL=t4 for one); see rehearsal.py.
+REHEARSAL ?= t4,ampere
+.PHONY: rehearsal
+rehearsal: gpu-run
+	$(ONE_THREAD) $(PY) code/tools/rehearsal.py --settings $(REHEARSAL) --jobs $(JOBS)
 
 clean:
 	rm -rf _build

@@ -26,6 +26,7 @@ from pathlib import Path
 import colab
 import jupytext
 import nbformat
+import student
 import yaml
 from nbclient import NotebookClient
 
@@ -85,11 +86,13 @@ def page_requirements(page: Path | None) -> list[str]:
     return [kaggle_house.REQUIREMENT] if reads_kaggle else []
 
 
-def install_cell_source(page: Path | None = None) -> str:
+def install_cell_source(page: Path | None = None, requirements: list[str] | None = None) -> str:
     """The Colab install cell of ``page``: dlcourse from the repository, and the page's own
-    requirements (``page_requirements``), all without dependencies so Colab keeps its own."""
+    requirements (``page_requirements``, or ``requirements`` for a notebook of several
+    pages), all without dependencies so that Colab keeps its own packages."""
     url, ref = install_ref()
-    extras = "".join(f',\n         "{r}"' for r in page_requirements(page))
+    requirements = page_requirements(page) if requirements is None else requirements
+    extras = "".join(f',\n         "{r}"' for r in requirements)
     why = "  # and the data files this page reads" if extras else ""
     return (
         f"{INSTALL_MARKER}: in Google Colab, install the course package (dlcourse) from the\n"
@@ -255,6 +258,7 @@ def write_twin(page: Path, executed, ctx: colab.Context | None = None) -> Path:
     if twin.exists():
         keep_cell_ids(nb, nbformat.read(twin, as_version=4))
     nbformat.write(nb, twin)
+    student.write_student_twin(page, nb)  # the same notebook without its solutions
     return twin
 
 
@@ -306,6 +310,7 @@ def refresh_twin(page: Path, ctx: colab.Context | None = None) -> Path:
     ask_for_runtime(new, page)
     keep_cell_ids(new, old)
     nbformat.write(new, twin)
+    student.write_student_twin(page, new)
     return twin
 
 
@@ -359,9 +364,25 @@ def record_time(page: Path, seconds: float) -> None:
     costs.record_execution_times([(page_key(page), seconds, datetime.date.today().isoformat())])
 
 
+def student_twin_problems(page: Path, term) -> list[str]:
+    """The student twin must be what the twin and the term file make of it now."""
+    path = student.student_path(page)
+    rel = path.relative_to(ROOT)
+    if not path.exists():
+        return [f"{rel}: missing (run `python code/tools/student.py twins`)"]
+    expected = student.student_twin(nbformat.read(twin_of(page), as_version=4), page, term)
+    found = nbformat.read(path, as_version=4)
+    if [(c.cell_type, c.source) for c in found.cells] != [
+        (c.cell_type, c.source) for c in expected.cells
+    ]:
+        return [f"{rel}: out of step with its twin (run `python code/tools/student.py twins`)"]
+    return []
+
+
 def check() -> list[str]:
     """Problems with the twins and install cells; an empty list when all is in order."""
     problems = []
+    term = student.term_file.load()
     for page in notebook_pages():
         rel = page.relative_to(ROOT)
         cells = code_cells(read_page(page))
@@ -387,6 +408,7 @@ def check() -> list[str]:
                 f"({len(cells)} cells in the page, {len(twin_cells)} in the twin); "
                 "regenerate it with `make notebooks`"
             )
+        problems += student_twin_problems(page, term)
     return problems
 
 
