@@ -409,7 +409,7 @@ def test_a_minibatch_becomes_float_and_channels_last_on_the_way_in():
     data = dlcourse.FashionMNIST(batch_size=8, num_train=16, num_val=8)
     trainer = dlcourse.Trainer(max_epochs=1, device="cpu", channels_last=True)
     X, y = trainer.prepare_batch(next(iter(data.train_dataloader())))
-    assert X.dtype == torch.float32 and 0 <= X.min() and X.max() <= 1
+    assert X.dtype == torch.float32 and X.min() >= 0 and X.max() <= 1
     assert X.is_contiguous(memory_format=torch.channels_last) and y.dtype == torch.int64
 
 
