@@ -59,7 +59,7 @@ def _hidden(app, docname: str) -> bool:
 
 
 def configure(app, config) -> None:
-    STATE.update(edition=edition(), removed=0, started=time.time())
+    STATE.update(edition=edition(), removed=0, started=time.time(), downloads=set())
     STATE.update(term=term_file.load(), today=term_file.today())
     if STATE["edition"] == "student":
         config.html_copy_source = False
@@ -85,22 +85,37 @@ def remove_solutions(app, doctree) -> None:
         state["removed"] += 1
 
 
-def colab_to_student_twin(app, pagename, templatename, context, doctree) -> None:
-    """Point the Colab button of an unreleased page at its student twin."""
+def student_buttons(app, pagename, templatename, context, doctree) -> None:
+    """Student edition: the Colab button of an unreleased page opens its student twin, and
+    the download menu offers the notebook a student may read instead of the page source."""
     state = STATE
     if state["edition"] != "student" or pagename not in app.env.found_docs:
         return
-    if not pagename.startswith("book/") or not _hidden(app, pagename):
-        return
+    has_twin = (ROOT / pagename).with_suffix(".ipynb").exists()
     full, student = f"/{pagename}.ipynb", "/" + student_twin_path(pagename)
+    hidden = _hidden(app, pagename)
+    download = f"{context['pathto']('_sources', 1)}/{pagename}.ipynb"
 
     def rewrite(buttons):
+        kept = []
         for button in buttons:
-            if "url" in button and "colab" in button["url"]:
-                button["url"] = button["url"].replace(full, student)
-            rewrite(button.get("buttons", []))
+            url = button.get("url", "")
+            if hidden and "colab" in url:
+                button["url"] = url.replace(full, student)
+            if button.get("label") == "download-source-button":  # no sources are copied
+                if not has_twin:
+                    continue
+                button.update(url=download, text=".ipynb", label="download-notebook-button")
+                state["downloads"].add(pagename)
+            if button.get("label") == "download-notebook-button" and has_twin:
+                button["url"] = download
+                state["downloads"].add(pagename)
+            if "buttons" in button:  # a group
+                button["buttons"] = rewrite(button["buttons"])
+            kept.append(button)
+        return kept
 
-    rewrite(context.get("header_buttons", []))
+    context["header_buttons"] = rewrite(context.get("header_buttons", []))
 
 
 def student_twin_path(pagename: str) -> str:
@@ -152,13 +167,22 @@ def finish(app, exception) -> None:
         if data:
             rendered += 1
             executed += data.get("mtime", 0) >= state["started"]
+    offered = {f"{docname}.ipynb" for docname in state["downloads"]}
+    for stray in (outdir / "_sources").rglob("*.ipynb"):  # the theme's copies of executions
+        if str(stray.relative_to(outdir / "_sources")) not in offered:
+            stray.unlink()
+    for docname in sorted(state["downloads"]):  # the notebook each download button offers
+        source = (ROOT / docname).with_suffix(".ipynb")
+        if _hidden(app, docname):
+            source = ROOT / student_twin_path(docname)
+        if not source.exists():
+            raise FileNotFoundError(
+                f"{source.relative_to(ROOT)} is missing: the student edition offers it for "
+                "download; write it with `python code/tools/student.py twins`"
+            )
         download = outdir / "_sources" / f"{docname}.ipynb"
-        if download.exists():
-            released = not _hidden(app, docname)
-            source = (ROOT / docname).with_suffix(".ipynb")
-            if not released:
-                source = ROOT / student_twin_path(docname)
-            shutil.copyfile(source, download)
+        download.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, download)
     record = {
         "edition": "student",
         "today": state["today"].isoformat(),
@@ -178,6 +202,6 @@ def setup(app):
     app.connect("source-read", assignments_table)
     # before Sphinx's collectors (images, search terms) and sphinx-exercise's registry
     app.connect("doctree-read", remove_solutions, priority=100)
-    app.connect("html-page-context", colab_to_student_twin, priority=600)
+    app.connect("html-page-context", student_buttons, priority=600)
     app.connect("build-finished", finish)
     return {"parallel_read_safe": False, "parallel_write_safe": True}

@@ -112,8 +112,9 @@ def install_cell_source(page: Path | None = None, requirements: list[str] | None
 def installed_by(install_cell: str) -> list[str]:
     """The requirements an install cell passes to pip, dlcourse's excepted (``make outside``
     installs exactly these beside the wheel it builds)."""
-    quoted = re.findall(r'"([^"]+)"', install_cell.partition("--no-deps")[2])
-    return [q for q in quoted if not q.startswith("dlcourse @ ")]
+    quoted = re.findall(r'"([^"\n]+)"', install_cell)
+    after = quoted[quoted.index("--no-deps") + 1 :] if "--no-deps" in quoted else []
+    return [q for q in after if not q.startswith("dlcourse @ ")]
 
 
 def colab_context() -> colab.Context:

@@ -23,6 +23,7 @@ Assignments page's Colab buttons open.
 from __future__ import annotations
 
 import copy
+import os
 import re
 import sys
 from pathlib import Path
@@ -223,7 +224,7 @@ def write_assignments(term: term_file.Term | None = None) -> list[Path]:
             nbformat.write(nb, path)
         code = sum(c.cell_type == "code" for c in nb.cells)
         print(f"assignment {assignment.number}: {len(assignment.sections)} sections, "
-              f"{len(nb.cells)} cells ({code} code) -> {path.relative_to(ROOT)}")  # fmt: skip
+              f"{len(nb.cells)} cells ({code} code) -> {os.path.relpath(path, ROOT)}")  # fmt: skip
         written.append(path)
     return written
 
