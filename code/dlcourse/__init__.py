@@ -6,7 +6,8 @@ package changes no global state: pages call ``dlcourse.set_seed`` themselves.
 
 Module map (one module per idea, named after it; tests mirror it in ``tests/test_<module>.py``):
 
-    tensors             tensor basics, devices, seeding, Timer (chapter 2, every training page)
+    tensors             tensor basics, devices and their names, seeding, Timer (chapter 2,
+                        every training page)
     autograd            derivatives checked against finite differences (2.4, 2.5)
     plotting            plot, show_images and the live ProgressBoard (every chapter)
     training            Module, DataModule, Trainer, SGD, Classifier: the framework (3.2, 4.3)
@@ -29,7 +30,8 @@ Module map (one module per idea, named after it; tests mirror it in ``tests/test
     resnet              Residual, ResNet, ResNet18, ResNeXtBlock (8.6)
     densenet            conv_block, DenseBlock, transition_block, DenseNet (8.7)
     regnet              AnyNet, RegNetX32 (8.8)
-    profile, costs      execution profiles and measured page costs (every page)
+    profile, costs      execution profiles; measured page costs and projected GPU times
+                        (every page that trains)
     notebook            glue, check_environment, last_executed: what a page says about
                         its own run (quoted numbers, versions and device, last execution)
     _checks             the argument checks of every module (private): a wrong type raises
