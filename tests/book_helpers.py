@@ -41,7 +41,8 @@ def package_copies(tmp_path: Path) -> tuple[Path, Path]:
 
 
 def copy_book_config(tmp_path: Path) -> None:
-    """The book's _config.yml in tmp_path, with the local Sphinx extension it names."""
+    """The book's _config.yml in tmp_path, with the local Sphinx extensions it names."""
     shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
     (tmp_path / "code" / "tools").mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "code" / "tools" / "exercise_numbers.py", tmp_path / "code" / "tools")
+    for extension in ("exercise_numbers.py", "editions.py", "term.py"):
+        shutil.copy(ROOT / "code" / "tools" / extension, tmp_path / "code" / "tools")

@@ -207,8 +207,6 @@ def build_edition(tmp_path: Path, today: str) -> Path:
     book = tmp_path / "book"
     if not book.exists():
         copy_book_config(tmp_path)
-        for name in ("editions.py", "term.py"):
-            shutil.copy(ROOT / "code" / "tools" / name, tmp_path / "code" / "tools")
         (book / "ch09").mkdir(parents=True)
         shutil.copy(ROOT / "book" / "references.bib", book / "references.bib")
         shutil.copytree(ROOT / "book" / "_static", book / "_static")

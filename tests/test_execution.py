@@ -37,13 +37,17 @@ print(time.time())  # differs on every run: the tag keeps it out of the comparis
 )
 
 
-def test_stamp_changes_with_any_package_source(tmp_path):
+def test_stamp_changes_with_any_package_source_or_measured_record(tmp_path):
     package = tmp_path / "dlcourse"
     shutil.copytree(ROOT / "code" / "dlcourse", package)
     before = execution.package_stamp(package)
     assert execution.package_stamp(package) == before
-    (package / "records" / "execution_times.csv").write_text("page\n")  # data, not code
+    (package / "records" / "execution_times.csv").write_text("page\n")  # every build's own
     assert execution.package_stamp(package) == before
+    (package / "records" / "gpu_runs.csv").write_text("page\n")  # a measured run: cost lines
+    changed_record = execution.package_stamp(package)
+    assert changed_record != before
+    before = changed_record
     with (package / "tensors.py").open("a") as f:
         f.write("\n# one more line\n")
     assert execution.package_stamp(package) != before

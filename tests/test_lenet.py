@@ -119,4 +119,5 @@ def test_training_makes_no_host_synchronisation_per_batch(monkeypatch):
 
 def test_trainer_picks_the_gpu_when_there_is_one(monkeypatch):
     monkeypatch.setattr(dlcourse.tensors, "num_gpus", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda *a, **k: (7, 5))  # a T4
     assert dlcourse.Trainer(max_epochs=1).device == torch.device("cuda:0")

@@ -1,11 +1,10 @@
 """Tests of the pages and their twins: code in sync, Colab cells current, nbval can fail."""
 
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-
-import re
 
 import nbformat
 import pytest

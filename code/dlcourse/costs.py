@@ -35,9 +35,19 @@ SMOKE_FIELDS = [
     "full_flop", "full_batches", "device", "date",
 ]  # fmt: skip
 GPU_FIELDS = [
-    "page", "model", "examples_per_sec", "seconds_per_epoch", "peak_memory_mb", "val_acc",
-    "reference", "seconds", "device", "torch", "date",
-]  # fmt: skip
+    "page",
+    "model",
+    "examples_per_sec",
+    "seconds_per_epoch",
+    "peak_memory_mb",
+    "val_acc",
+    "reference",
+    "seconds",
+    "device",
+    "torch",
+    "date",
+    "status",
+]  # fmt: skip (status: "ok", or why the page failed or was skipped: never a measurement)
 
 
 def read(path: Path) -> list[dict]:
@@ -147,7 +157,7 @@ class Cost:
 
     def measured_gpu_runs(self) -> list[dict]:
         """This page's rows of a recorded GPU run, leaving out pages that failed there."""
-        return [r for r in self.gpu if r.get("status", "ok") != "failed"]
+        return [r for r in self.gpu if (r.get("status") or "ok") == "ok"]
 
     def parts(self) -> list[str]:
         """Two short sentences: the CPU time of the quick profile, then a GPU's time of the

@@ -55,16 +55,16 @@ def is_quick() -> bool:
 
 
 def smoke_batches() -> int | None:
-    """Minibatches a fit may run per epoch in the smoke profile, None (all) otherwise.
+    """Minibatches a fit may run (in one epoch), or None for all of them.
 
-    ``SMOKE_BATCHES`` (two: the first warms up, the second is timed), or
-    ``DLCOURSE_SMOKE_BATCHES`` when set: one is enough to check shapes and memory at full
-    size without timing anything (``code/tools/smoke.py --check``)."""
-    if name() != "smoke":
-        return None
+    In the smoke profile ``SMOKE_BATCHES`` (two: the first warms up, the second is timed).
+    ``DLCOURSE_SMOKE_BATCHES`` sets the number in any profile: one is enough to check shapes
+    and memory at full size without timing anything (``code/tools/smoke.py --check``), or,
+    in the quick profile, to try a page's code paths at small sizes (the rehearsal of a
+    T4's fp16, which runs ten times slower on a CPU than float32)."""
     value = os.environ.get("DLCOURSE_SMOKE_BATCHES", "").strip()
     if not value:
-        return SMOKE_BATCHES
+        return SMOKE_BATCHES if name() == "smoke" else None
     if not value.isdigit() or int(value) < 1:
         raise ValueError(
             f"DLCOURSE_SMOKE_BATCHES={value!r} is not a number of minibatches; use a positive "

@@ -9,11 +9,13 @@ against a changed package, and read back for the output check and the twins.
 
 How it fits together (``make book``, ``make test``):
 
-1. ``guard`` compares a stamp of the package's source (every ``code/dlcourse/**/*.py``),
-   the execution profile and the torch version with the stamp kept in ``_build``, and
-   forgets the previous executions when they differ. jupyter-cache keys a notebook only on
-   its code cells and Sphinx re-reads only changed pages, so without this a change to
-   ``dlcourse`` would be served from a stale cache.
+1. ``guard`` compares a stamp of the package's source (every ``code/dlcourse/**/*.py``)
+   and measured records (``code/dlcourse/records/*.csv`` but the execution times that
+   every build rewrites; the pages' cost lines read them), the execution profile and the
+   torch version with the stamp kept in ``_build``, and forgets the previous executions
+   when they differ. jupyter-cache keys a notebook only on its code cells and Sphinx
+   re-reads only changed pages, so without this a change to ``dlcourse`` would be served
+   from a stale cache.
 2. ``execute`` runs every page whose code is not in the cache, ``--jobs`` pages at a time
    (slowest first, by the last recorded times), and stores each execution in the cache
    exactly as myst-nb would. Each kernel gets one torch thread (``OMP_NUM_THREADS=1``, set
@@ -56,6 +58,7 @@ BUILD = ROOT / "_build"
 CACHE = BUILD / ".jupyter_cache"
 PACKAGE = ROOT / "code" / "dlcourse"
 STAMP_NAME = "dlcourse.stamp"
+TIMES_NAME = "execution_times.csv"  # rewritten by every build: not part of the stamp
 
 
 def package_stamp(package: Path = PACKAGE) -> str:
@@ -65,7 +68,11 @@ def package_stamp(package: Path = PACKAGE) -> str:
     from dlcourse import profile
 
     digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
+    # The measured records too (smoke.csv, gpu_runs.csv): the cost line of a page that trains
+    # is read from them. Not execution_times.csv: every build rewrites it after executing,
+    # so a stamp with it would forget every execution at the next build.
+    records = [p for p in sorted(package.glob("records/*.csv")) if p.name != TIMES_NAME]
+    for path in sorted(package.rglob("*.py")) + records:
         digest.update(str(path.relative_to(package)).encode() + b"\0")
         digest.update(path.read_bytes() + b"\0")
     threads = os.environ.get("OMP_NUM_THREADS", "default")

@@ -43,8 +43,11 @@ HEADING = re.compile(r"^#{1,6} ", re.M)
 
 
 def student_path(page: Path) -> Path:
-    """Where the student twin of ``page`` lives: book/student/<chapter>/<page>.ipynb."""
-    return STUDENT / page.parent.relative_to(ROOT / "book") / (page.stem + ".ipynb")
+    """Where the student twin of ``page`` lives: book/student/<chapter>/<page>.ipynb (under
+    the ``book`` folder that holds the page, so a copy of the book keeps its own)."""
+    book = next((p for p in page.parents if p.name == "book"), ROOT / "book")
+    student = STUDENT if book == ROOT / "book" else book / "student"
+    return student / page.parent.relative_to(book) / (page.stem + ".ipynb")
 
 
 def answer_cell(label: str, number: int) -> str:
