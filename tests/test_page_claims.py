@@ -66,8 +66,11 @@ def mismatched_epochs(source: str) -> list[str]:
         return []
     problems = []
     for call in ast.walk(tree):
-        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)
-                and call.func.id == "print"):
+        if not (
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Name)
+            and call.func.id == "print"
+        ):
             continue
         epochs, values = [], []
         for arg in call.args:
@@ -89,27 +92,33 @@ def mismatched_epochs(source: str) -> list[str]:
             continue
         for shown, allowed in values:
             if not any(epoch & allowed for epoch in epochs):
-                problems.append(f"{ast.unparse(call)[:120]}: no printed epoch comes from the "
-                                f"index of {shown}")
+                problems.append(
+                    f"{ast.unparse(call)[:120]}: no printed epoch comes from the index of {shown}"
+                )
     return problems
 
 
 def test_mismatched_epoch_is_caught():
     """The slip of 5.5's exercise once: the best value over all epochs, early stopping's epoch."""
-    bad = ('clean_stop, clean_best = early_stopping(clean_val, patience)\n'
-           'print(f"best validation accuracy {max(clean_val):.3f} (epoch {clean_best}), "\n'
-           '      f"last {clean_val[-1]:.3f}")\n')
+    bad = (
+        "clean_stop, clean_best = early_stopping(clean_val, patience)\n"
+        'print(f"best validation accuracy {max(clean_val):.3f} (epoch {clean_best}), "\n'
+        '      f"last {clean_val[-1]:.3f}")\n'
+    )
     assert mismatched_epochs(bad)
-    good = ('best = max(range(len(accs)), key=accs.__getitem__)\n'
-            'print(f"best {accs[best]:.3f} (epoch {best + 1}), last {accs[-1]:.3f}")\n'
-            'print(f"best {max(accs):.3f}, in epoch {accs.index(max(accs)) + 1}")\n')
+    good = (
+        "best = max(range(len(accs)), key=accs.__getitem__)\n"
+        'print(f"best {accs[best]:.3f} (epoch {best + 1}), last {accs[-1]:.3f}")\n'
+        'print(f"best {max(accs):.3f}, in epoch {accs.index(max(accs)) + 1}")\n'
+    )
     assert not mismatched_epochs(good)
 
 
 @pytest.mark.parametrize("page", NOTEBOOK_PAGES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_a_printed_epoch_belongs_to_its_value(page):
-    problems = [p for source in pages.code_cells(pages.read_page(page))
-                for p in mismatched_epochs(source)]
+    problems = [
+        p for source in pages.code_cells(pages.read_page(page)) for p in mismatched_epochs(source)
+    ]
     assert not problems, f"{page.name}:\n" + "\n".join(problems)
 
 
@@ -138,7 +147,7 @@ def citations_in_parentheses(text: str) -> list[str]:
             elif char == ")":
                 depth = max(0, depth - 1)
             elif char == "\0" and depth > 0:
-                found.append(" ".join(paragraph[max(0, i - 60): i + 20].split()))
+                found.append(" ".join(paragraph[max(0, i - 60) : i + 20].split()))
     return found
 
 
@@ -153,5 +162,7 @@ def test_citation_in_parentheses_is_caught():
 @pytest.mark.parametrize("page", ALL_PAGES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_citation_in_double_parentheses(page):
     found = citations_in_parentheses(page.read_text(encoding="utf-8"))
-    assert not found, (f"{page.name}: {{cite:p}} already adds parentheses; write it outside "
-                       "them or use {cite:t}:\n" + "\n".join(found))
+    assert not found, (
+        f"{page.name}: {{cite:p}} already adds parentheses; write it outside "
+        "them or use {cite:t}:\n" + "\n".join(found)
+    )
