@@ -32,6 +32,9 @@ Module map (one module per idea, named after it; tests mirror it in ``tests/test
     profile, costs      execution profiles and measured page costs (every page)
     notebook            glue, check_environment, last_executed: what a page says about
                         its own run (quoted numbers, versions and device, last execution)
+    selfcheck           check and hint: a student checks an exercise's answer and gets hints,
+                        never the answer (every chapter; answers stored as digests in
+                        _selfcheck_data, function references in _selfcheck_refs)
     _checks             the argument checks of every module (private): a wrong type raises
                         TypeError, a wrong value ValueError, each message shows the value
 
@@ -71,6 +74,7 @@ from .notebook import check_environment, glue, last_executed
 from .plotting import ProgressBoard, plot, show_images
 from .regnet import AnyNet, RegNetX32
 from .resnet import Residual, ResNet, ResNet18, ResNeXtBlock
+from .selfcheck import check, hint
 from .softmax_regression import (
     SoftmaxRegression,
     SoftmaxRegressionScratch,
@@ -110,6 +114,7 @@ __all__ = [
     "BatchNorm",
     "BNLeNet",
     "BNLeNetScratch",
+    "check",
     "check_environment",
     "check_grad",
     "Classifier",
@@ -135,6 +140,7 @@ __all__ = [
     "float32_fields",
     "glue",
     "GoogLeNet",
+    "hint",
     "History",
     "Inception",
     "init_cnn",
