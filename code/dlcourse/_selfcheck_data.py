@@ -201,6 +201,13 @@ CHECKS = {
         "digest": "b29cbfc312ff79e7272cf61a",
         "hints": ["inspect.signature(...).parameters['label_smoothing'] shows the default."],
     },
+    "ex-lookup-api-trainer": {
+        "kind": "choice",
+        "expects": "the file of the package that defines dlcourse.Trainer",
+        "options": ["tensors.py", "data.py", "training.py", "notebook.py"],
+        "digest": "8c4f375d51e35aeb38a014ba",
+        "hints": ["inspect.getsourcefile(dlcourse.Trainer) returns the path of the file."],
+    },
     "ex-lookup-api-builtin": {
         "kind": "choice",
         "expects": "the one of the four that has no Python source",
@@ -267,6 +274,12 @@ CHECKS = {
             "one for a missing island."
         ],
     },
+    "ex-pandas-categories": {
+        "kind": "shape",
+        "expects": "the shape of the one-hot table of 5,000 rows with 1,000 distinct customer IDs",
+        "digest": "c01476330565dfa9f015b6fc",
+        "hints": ["get_dummies adds one column per distinct value."],
+    },
     "ex-probability-precision": {
         "kind": "number",
         "expects": "the number of rolls n",
@@ -299,6 +312,32 @@ CHECKS = {
             "Square each conditional probability of a positive result, then apply Bayes' rule."
         ],
     },
+    "ex-probability-variance-sum": {
+        "kind": "number",
+        "expects": "Var[X + Y] for X the first die and Y the sum of both dice (exact or simulated)",
+        "tol": 0.1,
+        "digest": "f227887fa4c5b7d37ca58a21",
+        "hints": [
+            "Var[X] = 35/12 for one die, and Y = X + the second die.",
+            "Cov[X, Y] = Var[X] when the second die is independent of X.",
+        ],
+    },
+    "ex-generalization-exact": {
+        "kind": "int",
+        "expects": "the smallest polynomial degree that fits 8 points at distinct x exactly",
+        "digest": "f99b68faa0a87d2c837bdc73",
+        "hints": [
+            "A polynomial of degree d has d + 1 weights, the bias included.",
+            "With as many weights as points, the square feature matrix can be inverted.",
+        ],
+    },
+    "ex-generalization-kfold-cost": {
+        "kind": "int",
+        "expects": "the number of trainings to compare the page's 10 "
+        "degrees by 5-fold cross-validation",
+        "digest": "d1a825ca7bd05540430e2e09",
+        "hints": ["Each candidate is trained once per fold."],
+    },
     "ex-linear-regression-constant": {
         "kind": "function",
         "expects": "a function best(x) -> (b for the squared loss, b "
@@ -308,6 +347,13 @@ CHECKS = {
             "Set the derivative of each sum with respect to b to zero.",
             "For the absolute values, half the points must lie on each side of b.",
         ],
+    },
+    "ex-linear-regression-rank": {
+        "kind": "int",
+        "expects": "the rank of the 1000 x 4 design matrix whose last "
+        "column repeats the first feature",
+        "digest": "3e113922f56fc993308ccfdf",
+        "hints": ["A duplicated column adds no new direction."],
     },
     "ex-linear-regression-concise-sum": {
         "kind": "choice",
@@ -402,6 +448,758 @@ CHECKS = {
             "torch.linalg.matrix_norm computes it ('fro' is the default).",
         ],
     },
+    "ex-classification-minibatch-loss": {
+        "kind": "function",
+        "expects": "a function loss_over_all(losses, sizes) -> L_v "
+        "from the minibatch mean losses and sizes",
+        "reveal": False,
+        "hints": [
+            "Each minibatch's mean loss stands for n_b examples.",
+            "Weight each mean by its minibatch size and divide by the total number of examples.",
+        ],
+    },
+    "ex-classification-loss-matrix": {
+        "kind": "function",
+        "expects": "a function decide(p, cost) -> the index y' of least "
+        "expected cost (cost[y, y'], truth y)",
+        "reveal": False,
+        "hints": [
+            "The expected cost of predicting y' is the sum over y of l(y, y') p(y | x).",
+            "With cost[y, y'], that is the vector p @ cost; pick its smallest entry.",
+        ],
+    },
+    "ex-classification-accuracy-gradient": {
+        "kind": "choice",
+        "expects": "whether the accuracy provides a gradient",
+        "options": ["yes", "no"],
+        "digest": "38d188b2b57c0601a5e92d47",
+        "hints": ["Look at acc.requires_grad: argmax and == are not differentiable."],
+    },
+    "ex-shift-support": {
+        "kind": "function",
+        "expects": "a function ess(weights) -> the effective sample size of a 1-D "
+        "tensor of weights",
+        "reveal": False,
+        "hints": ["It is the square of the sum of the weights over the sum of their squares."],
+    },
+    "ex-shift-label": {
+        "kind": "tensor",
+        "expects": "the estimated target proportions of the three classes",
+        "tol": 0.02,
+        "digest": "3a01b68f763df1db2f54e209",
+        "stats": [
+            "df7c2148914f4d7a449cff16",
+            "8c821af885c0a30402e85df2",
+            "dcd6fd07c8d3c1663cff3f50",
+            "5ba9831b03bdb14702a30efb",
+        ],
+        "hints": [
+            "Column j of the confusion matrix is how the examples of class j are predicted.",
+            "Solve C p = mu, where mu is the average prediction on the target data.",
+        ],
+    },
+    "ex-gen-class-compare": {
+        "kind": "number",
+        "expects": "the number of test images Hoeffding's bound needs",
+        "tol": 5.0,
+        "digest": "886dc91130fa59b148f4a4db",
+        "hints": [
+            "Each accuracy must be known to within half the difference, 0.003.",
+            "Two models share the 5% failure probability: use delta = 0.05 "
+            "/ 2 in n = log(2 / delta) / (2 t^2).",
+        ],
+    },
+    "ex-gen-class-tight": {
+        "kind": "number",
+        "expects": "the error rate e at which sqrt(e (1 - e) / n) is largest",
+        "tol": 0.01,
+        "digest": "eeea1296631f3c7002c3244b",
+        "hints": ["Maximise e (1 - e) over e in [0, 1]."],
+    },
+    "ex-softmax-concise-formats": {
+        "kind": "number",
+        "expects": "the largest logit whose exponential is finite in float16",
+        "tol": 0.01,
+        "digest": "ce1b249422c00452d93c4e0d",
+        "hints": [
+            "The largest finite logit is the log of the largest finite number of the format.",
+            "torch.finfo(dtype).max gives that number.",
+        ],
+    },
+    "ex-softmax-regression-second-derivative": {
+        "kind": "function",
+        "expects": "a function second(o) -> the second "
+        "derivatives d^2 l / d o_j^2 for a 1-D "
+        "tensor of logits o",
+        "reveal": False,
+        "hints": [
+            "The first derivative is softmax(o) - y.",
+            "Differentiating softmax(o)_j by o_j gives p_j (1 - p_j).",
+        ],
+    },
+    "ex-softmax-regression-coding": {
+        "kind": "number",
+        "expects": "the entropy of the labels in bits",
+        "tol": 0.001,
+        "digest": "b175a17d4f7dcd4b1a6b8585",
+        "hints": ["The entropy of a uniform distribution over k outcomes is log2(k) bits."],
+    },
+    "ex-softmax-regression-logsumexp": {
+        "kind": "number",
+        "expects": "the value that RealSoftMax(lambda * 1, lambda * "
+        "1.5) / lambda approaches as lambda grows",
+        "tol": 0.01,
+        "digest": "9ecea1cb3e6e534f28d10cde",
+        "hints": [
+            "RealSoftMax lies between max(a, b) and max(a, b) + log 2; divide by lambda.",
+            "Compute torch.logsumexp for a large lambda, e.g. 100, divided by lambda.",
+        ],
+    },
+    "ex-softmax-scratch-float-limits": {
+        "kind": "number",
+        "expects": "the logit above which exp overflows in float32",
+        "tol": 0.01,
+        "digest": "a85b9062fc48efc6dad932f6",
+        "hints": [
+            "exp(x) overflows once it exceeds the largest finite number of the type.",
+            "torch.finfo(torch.float32).max is that number; take its log.",
+        ],
+    },
+    "ex-backprop-dimensionality": {
+        "kind": "shape",
+        "expects": "the shape of the gradient of a scalar f with respect to X of shape (3, 4)",
+        "digest": "aa2e63bd00776de2dee0ebc1",
+        "hints": ["There is one partial derivative per entry of X."],
+    },
+    "ex-dropout-test-time": {
+        "kind": "choice",
+        "expects": "how a single prediction pass with dropout left on compares "
+        "with eval mode, on average",
+        "options": ["more accurate", "equally accurate", "less accurate"],
+        "digest": "695c830a67b9ad016c1e5a13",
+        "hints": [
+            "Turn dropout on with model.train() and predict the validation images a few times.",
+            "Each pass then uses a random thinner network.",
+        ],
+    },
+    "ex-kaggle-no-standardise": {
+        "kind": "choice",
+        "expects": "what happens to the linear model trained at lr 0.01 on unstandardised features",
+        "options": ["it trains as well", "it trains more slowly", "the loss overflows"],
+        "digest": "42978e679ec8170fef7f79d0",
+        "hints": [
+            "Look at the largest raw values: lot areas in tens of thousands, years near 2000.",
+            "One SGD step at lr 0.01 then changes the prediction by a huge amount.",
+        ],
+    },
+    "ex-mlp-linear-depth": {
+        "kind": "int",
+        "expects": "the rank of the merged weight of linear layers 4 -> 1 -> 4",
+        "digest": "28ac5a15083ddc6c0f2f7120",
+        "hints": ["The merged weight passes through the narrowest layer."],
+    },
+    "ex-mlp-prelu-derivative": {
+        "kind": "function",
+        "expects": "a function prelu_grads(x, alpha) -> (d pReLU/dx, d "
+        "pReLU/d alpha), elementwise for x without zeros",
+        "reveal": False,
+        "hints": ["For x > 0 pReLU is x, for x < 0 it is alpha x.", "d/d alpha is min(0, x)."],
+    },
+    "ex-mlp-swish": {
+        "kind": "function",
+        "expects": "a function swish_grad(x, beta) -> the derivative of x sigmoid(beta x)",
+        "reveal": False,
+        "hints": ["Use the product rule with s = sigmoid(beta x) and s' = beta s (1 - s)."],
+    },
+    "ex-mlp-piecewise-linear": {
+        "kind": "int",
+        "expects": "the largest number of linear pieces for 1 input, 20 ReLU "
+        "hidden units and 1 output",
+        "digest": "c37b9b14ecaaa4ebb2405c7b",
+        "hints": ["Each hidden unit has one kink.", "k kinks cut the line into how many pieces?"],
+    },
+    "ex-mlp-impl-init": {
+        "kind": "choice",
+        "expects": "what happens to MLPScratch with sigma = 0",
+        "options": ["it trains normally", "it stays at chance level", "it diverges"],
+        "digest": "c98571f9ac61471ceff6fbb7",
+        "hints": [
+            "With zero weights every hidden unit outputs ReLU(0) = 0.",
+            "What is then the gradient of the first layer's weights?",
+        ],
+    },
+    "ex-numstab-linear-zero": {
+        "kind": "choice",
+        "expects": "whether linear or softmax regression can start from all-zero weights",
+        "options": ["yes", "no"],
+        "digest": "90e33b9eea8a88107215ee7c",
+        "hints": [
+            "Symmetry is a problem for hidden units, which see the same input.",
+            "In softmax regression each weight multiplies a different "
+            "feature for a different label.",
+        ],
+    },
+    "ex-numstab-lyapunov": {
+        "kind": "number",
+        "expects": "the growth rate lambda for entries of variance 1",
+        "tol": 0.05,
+        "digest": "3976d763b44d6ac9b16a6c1e",
+        "hints": [
+            "Fit the slope of log ||M_1 ... M_k|| against k.",
+            "Average the slope over several products of 100 matrices.",
+        ],
+    },
+    "ex-numstab-relu": {
+        "kind": "choice",
+        "expects": "which initialisation keeps the signal's variance through 50 ReLU layers",
+        "options": ["Xavier", "He"],
+        "digest": "b62db50e3c230b99921ade61",
+        "hints": ["A ReLU halves the second moment of its input."],
+    },
+    "ex-custom-layer-tensor-reduction": {
+        "kind": "function",
+        "expects": "a function reduce(W, x) -> y with y_k = sum_ij "
+        "W_ijk x_i x_j, for W (n, n, m) and x (n,)",
+        "reveal": False,
+        "hints": ["torch.einsum can write the sum as it reads: 'ijk,i,j->k'."],
+    },
+    "ex-custom-layer-fourier": {
+        "kind": "function",
+        "expects": "a function half_fourier(X) -> the first ceil(n / 2) "
+        "Fourier coefficients along the last axis",
+        "reveal": False,
+        "hints": [
+            "torch.fft.fft computes the coefficients along the last dimension.",
+            "Keep the first half, rounded up.",
+        ],
+    },
+    "ex-init-kaiming": {
+        "kind": "number",
+        "expects": "the standard deviation of nn.Linear(500, 400)'s weights after kaiming_normal_",
+        "tol": 0.001,
+        "digest": "755fafe6931e8969d627e3f6",
+        "hints": ["He initialisation draws with variance 2 / n_in."],
+    },
+    "ex-init-constant-symmetry": {
+        "kind": "int",
+        "expects": "the number of distinct rows of the first layer's weight gradient",
+        "digest": "202acce4c2e3db0faaa8538c",
+        "hints": [
+            "Every hidden unit starts with the same weights and sees the same input.",
+            "Count the distinct rows with torch.unique(grad, dim=0).",
+        ],
+    },
+    "ex-init-docs": {
+        "kind": "choice",
+        "expects": "the torch.nn.init function to use",
+        "options": [
+            "xavier_uniform_",
+            "kaiming_normal_",
+            "orthogonal_",
+            "trunc_normal_",
+            "sparse_",
+        ],
+        "digest": "6e1d4c6a6476e9c0d36f4d3b",
+        "hints": ["A matrix Q with Q^T Q = I keeps every length."],
+    },
+    "ex-lazy-first-only": {
+        "kind": "choice",
+        "expects": "which layers of nn.Sequential(nn.Linear(20, 256), nn.ReLU(), "
+        "nn.LazyLinear(10)) are initialised immediately",
+        "options": ["all layers", "only the first layer", "no layer"],
+        "digest": "320e74c5a6f3c26aee9948b4",
+        "hints": ["Print type(net[i].weight).__name__ for each layer before any forward pass."],
+    },
+    "ex-lazy-mismatch": {
+        "kind": "choice",
+        "expects": "when the error about mismatching sizes is raised",
+        "options": [
+            "when the layers are built",
+            "in the first forward pass",
+            "when the optimiser is created",
+        ],
+        "digest": "a0bb29f97fb6323676c84540",
+        "hints": ["Each layer is valid on its own."],
+    },
+    "ex-modules-plain-list": {
+        "kind": "int",
+        "expects": "len(list(model.parameters())) for the list-based model",
+        "digest": "ed9a6cb087e3ebcd246dd9c0",
+        "hints": ["Modules in a plain list are not registered as children."],
+    },
+    "ex-modules-parallel": {
+        "kind": "function",
+        "expects": "a function run(net1, net2, X) -> the output of your Parallel(net1, net2) on X",
+        "reveal": False,
+        "hints": [
+            "Store both modules as attributes so that they are registered.",
+            "Concatenate along dim=1, the feature dimension.",
+        ],
+    },
+    "ex-parameters-nested": {
+        "kind": "shape",
+        "expects": "the shape of the first linear layer's weight after a forward "
+        "pass on X of shape (2, 4)",
+        "digest": "27580ef02e00d68760d79ad5",
+        "hints": ["The lazy layer learns its input size from X in the first forward pass."],
+    },
+    "ex-use-gpu-save-load": {
+        "kind": "choice",
+        "expects": "the argument of torch.load that loads GPU tensors on a machine without a GPU",
+        "options": ["map_location='cpu'", "device='cpu'", "strict=False"],
+        "digest": "958c6b54712a89963187bfe9",
+        "hints": ["torch.load has an argument that moves every tensor while loading."],
+    },
+    "ex-why-conv-layers": {
+        "kind": "tensor",
+        "expects": "[parameters of the convolution, parameters of the dense layer]",
+        "tol": 0.5,
+        "digest": "4d7cd53fc571f713bb73c78d",
+        "stats": [
+            "e81141daec0a3185aa9e04e3",
+            "5b4bddc0202db16180eb0c39",
+            "7494e117dbfa2d6983753622",
+            "a765f9d741b93ef53262d90d",
+        ],
+        "hints": [
+            "A convolution has c_o * c_i * k * k weights and c_o biases.",
+            "A dense layer has one weight per pair of input and output "
+            "values, plus one bias per output.",
+        ],
+    },
+    "ex-why-conv-pooling": {
+        "kind": "choice",
+        "expects": "for which of the two shifts 2 x 2 max pooling with stride 2 is equivariant",
+        "options": [
+            "shifts by 1 and by 2 pixels",
+            "only shifts by 1 pixel",
+            "only shifts by 2 pixels",
+            "neither",
+        ],
+        "digest": "2fd70885037878b371f940ad",
+        "hints": [
+            "Compare pool(shift(image)) with shift(pool(image)) away from the borders.",
+            "Think about which shifts move every 2 x 2 window onto another window.",
+        ],
+    },
+    "ex-why-conv-deltas": {
+        "kind": "tensor",
+        "expects": "[Delta, number of stacked 3 x 3 convolutions]",
+        "tol": 0.5,
+        "digest": "23bcc532c42ded3f25601a3a",
+        "stats": [
+            "687427a2f9b708477f7870e0",
+            "687427a2f9b708477f7870e0",
+            "65078ddac1d5724ec32a814c",
+            "2ec876173769934666f5c019",
+        ],
+        "hints": [
+            "From a corner, how far away is the opposite corner of a 28 x 28 image?",
+            "Each stacked 3 x 3 convolution widens the view by one pixel in every direction.",
+        ],
+    },
+    "ex-conv-layer-diagonal": {
+        "kind": "tensor",
+        "expects": "corr2d(X, K) for the 6 x 6 image X and K = [[1, -1]]",
+        "tol": 0.0001,
+        "digest": "e02acfa222ed1259e453e51e",
+        "stats": [
+            "9987376ed0c01bcf938443e7",
+            "281614bc95cf5741ea9d2566",
+            "d4004306d4d3982ed8bbae8d",
+            "cd9c6503b49a56c86d98fc84",
+        ],
+        "hints": [
+            "The kernel [[1, -1]] compares each pixel with its right neighbour.",
+            "It is 1 where a 1 has a 0 to its right.",
+        ],
+    },
+    "ex-conv-layer-matmul": {
+        "kind": "function",
+        "expects": "a function corr2d_matrix(K, n_h, n_w) -> W with corr2d(X, "
+        "K).reshape(-1) == W @ X.reshape(-1)",
+        "reveal": False,
+        "hints": [
+            "Row i * out_w + j belongs to output (i, j).",
+            "That row holds K[a, b] in the column of input pixel (i + a, j + b).",
+        ],
+    },
+    "ex-conv-layer-kernels": {
+        "kind": "tensor",
+        "expects": "the 1 x 3 kernel (as a (1, 3) tensor) that computes the "
+        "second difference of a row",
+        "tol": 0.0001,
+        "digest": "317ecb0e855e8e9323ce3f55",
+        "stats": [
+            "728f1cad56d43e915cc5e207",
+            "6dd83bd3cfe418112dd6e92a",
+            "5a6150c24bb943545c98b858",
+            "3f43ecbebc803f8a1c64abe2",
+        ],
+        "hints": ["The second difference is x_j - 2 x_(j+1) + x_(j+2)."],
+    },
+    "ex-lenet-params": {
+        "kind": "tensor",
+        "expects": "[fraction of the parameters in convolutions, fraction of the "
+        "multiply-adds in convolutions]",
+        "tol": 0.005,
+        "digest": "31f82b15c66a78841255a9da",
+        "stats": [
+            "d3812e8806183ec70f258b7c",
+            "3b5ec375dd97a058861741fb",
+            "a8f161cd4f2ee1712288b94e",
+            "4559dfcb817fa7cfd83f7ff9",
+        ],
+        "hints": [
+            "A convolution's multiply-adds are its weights times its output height times width.",
+            "layer_summary's rows give each layer's parameters and output shape.",
+        ],
+    },
+    "ex-padding-last-example": {
+        "kind": "shape",
+        "expects": "the output shape of the last example",
+        "digest": "dc291bfe48746de34455094b",
+        "hints": ["Use floor((n - k + p + s) / s) for each axis, p being the total padding."],
+    },
+    "ex-padding-reflect": {
+        "kind": "number",
+        "expects": "the corner value of the output with padding_mode='zeros'",
+        "tol": 0.001,
+        "digest": "95c68cbd3b80241fd3a80974",
+        "hints": ["With zero padding the corner's window covers how many real pixels?"],
+    },
+    "ex-padding-cost": {
+        "kind": "tensor",
+        "expects": "[multiply-adds at stride 1, at stride 2, at stride 4]",
+        "tol": 0.5,
+        "digest": "6e3f401471c77a1b3964a3fb",
+        "stats": [
+            "e8672ff3d06265bff3dfcab8",
+            "4e0503b5c6d6eb900da172a4",
+            "f64a0d87ad88ad85bb1cab77",
+            "403a8e2bd01b8a1bac781285",
+        ],
+        "hints": [
+            "Each output element costs k_h * k_w multiply-adds.",
+            "Stride s divides the number of outputs along each axis by about s.",
+        ],
+    },
+    "ex-padding-audio": {
+        "kind": "choice",
+        "expects": "the PyTorch layer that gives a stride of 1/2",
+        "options": ["nn.Conv1d", "nn.ConvTranspose1d", "nn.MaxPool1d", "nn.AvgPool1d"],
+        "digest": "16f801d16aeffd9722b68105",
+        "hints": ["A stride of 1/2 produces two outputs per input sample: upsampling."],
+    },
+    "ex-pooling-avg-as-conv": {
+        "kind": "function",
+        "expects": "a function avg_pool(X) -> 2 x 2 average pooling with "
+        "stride 2 of X (shape (1, 1, h, w)) via F.conv2d",
+        "reveal": False,
+        "hints": [
+            "The kernel holds 1/4 in each of its 2 x 2 entries.",
+            "Call F.conv2d with stride=2.",
+        ],
+    },
+    "ex-pooling-max-from-relu": {
+        "kind": "function",
+        "expects": "a function maximum(a, b) -> the elementwise maximum, written with torch.relu",
+        "reveal": False,
+        "hints": ["If a >= b, b + (a - b) = a; otherwise the ReLU is 0."],
+    },
+    "ex-pooling-cost": {
+        "kind": "int",
+        "expects": "the number of comparisons for c = 3, h = w = 10, a 3 x 3 window, "
+        "padding 1, stride 2",
+        "digest": "495b024b1fe7dbcfaef3c279",
+        "hints": [
+            "Each of the c channels is pooled separately; count the outputs per channel first.",
+            "Each output compares p_h * p_w values: p_h * p_w - 1 comparisons.",
+        ],
+    },
+    "ex-pooling-softmax": {
+        "kind": "function",
+        "expects": "a function softmax_pool(x, T) -> sum_i x_i exp(x_i / T) / "
+        "sum_i exp(x_i / T) for a 1-D window x",
+        "reveal": False,
+        "hints": ["The weights are softmax(x / T)."],
+    },
+    "ex-channels-two-convs": {
+        "kind": "function",
+        "expects": "a function combine(K1, K2) -> the one kernel equivalent to "
+        "corr2d with K1, then with K2",
+        "reveal": False,
+        "hints": [
+            "The combined kernel's entry (u, v) sums K1[a, b] K2[c, d] "
+            "over a + c = u and b + d = v.",
+            "Its size is k1 + k2 - 1 along each axis.",
+        ],
+    },
+    "ex-channels-cost": {
+        "kind": "number",
+        "expects": "by what factor the bottleneck reduces the multiply-adds",
+        "tol": 0.01,
+        "digest": "5267d6da2b3c71335c686296",
+        "hints": [
+            "A layer costs c_o * c_i * k * k multiply-adds per output pixel.",
+            "Add the 1 x 1 layer and the 3 x 3 layer of the bottleneck.",
+        ],
+    },
+    "ex-channels-memory": {
+        "kind": "number",
+        "expects": "the memory of the input and output activations in MiB",
+        "tol": 1.0,
+        "digest": "2f646ef0e34456074250ea49",
+        "hints": [
+            "Count the input and output values of the layer for the whole batch.",
+            "float32 takes 4 bytes; 1 MiB is 2**20 bytes.",
+        ],
+    },
+    "ex-alexnet-cost": {
+        "kind": "number",
+        "expects": "the fraction of AlexNet's parameters (224-pixel input) held by "
+        "its dense layers",
+        "tol": 0.005,
+        "digest": "2306d76f6ef51642ddacd7c5",
+        "hints": [
+            "A dense layer's parameters are in_features * out_features + out_features.",
+            "Sum the dense layers and divide by all parameters.",
+        ],
+    },
+    "ex-alexnet-memory": {
+        "kind": "number",
+        "expects": "the activations of one minibatch of 128 images in GiB (all "
+        "outputs listed by layer_summary)",
+        "tol": 0.01,
+        "digest": "032779c5aee92c65effcbf66",
+        "hints": [
+            "Sum the number of values of every layer output in "
+            "dlcourse.layer_summary, times 128 images.",
+            "4 bytes per float32 value; 1 GiB is 2**30 bytes.",
+        ],
+    },
+    "ex-alexnet-min-size": {
+        "kind": "int",
+        "expects": "the largest image size with the same encoder output shape as 65",
+        "digest": "2a49225d19f6a0ab173ee8d2",
+        "hints": [
+            "Try sizes from 65 upwards and compare the encoder's output shape with that of 65."
+        ],
+    },
+    "ex-batch-norm-bias": {
+        "kind": "choice",
+        "expects": "whether the convolution's bias changes the output of batch "
+        "normalisation in training mode",
+        "options": ["yes", "no"],
+        "digest": "ca45dfd50a24f59aeff61e9a",
+        "hints": ["Adding b_c to every value of channel c adds b_c to its minibatch mean as well."],
+    },
+    "ex-batch-norm-fold": {
+        "kind": "function",
+        "expects": "a function fold(W, b, gamma, beta, mean, var, eps) -> (folded "
+        "weight, folded bias)",
+        "reveal": False,
+        "hints": [
+            "Scale each output channel by s_c = gamma_c / sqrt(var_c + eps).",
+            "The new bias is (b - mean) * s + beta.",
+        ],
+    },
+    "ex-batch-norm-small-batch": {
+        "kind": "tensor",
+        "expects": "batch normalisation (training mode, gamma 1, beta 0) of "
+        "[[0.3, 5.0, -2.0], [0.1, 9.0, 4.0]]",
+        "tol": 0.01,
+        "digest": "a21b7fdf2689bc81e8e1e8c9",
+        "stats": [
+            "77171cb6087c108bc0181683",
+            "7b9b0e211a152e9bf6a370f9",
+            "cc2cbceb674203ed0fd20702",
+            "e5965b84afc927d15c8b3e1c",
+        ],
+        "hints": [
+            "With two examples each feature's mean lies halfway between them.",
+            "Each normalised value is then (x1 - x2) / |x1 - x2| up to epsilon, with a sign.",
+        ],
+    },
+    "ex-cnn-design-count": {
+        "kind": "tensor",
+        "expects": "[architectures in AnyNet, architectures in the constrained space]",
+        "tol": 0.5,
+        "digest": "a46d17e875c8abed6b89ecc3",
+        "stats": [
+            "94539923673a578d95f5f963",
+            "30a6520418837b531ed30a53",
+            "d8c077f38d006bc1df969350",
+            "c64e5a3511232b6710ae17d2",
+        ],
+        "hints": [
+            "A stage has 3 * 3 * 2 * 2 choices, drawn independently for two stages in AnyNet.",
+            "In the constrained space g and k are shared, and depths and widths do not decrease.",
+        ],
+    },
+    "ex-cnn-design-params": {
+        "kind": "choice",
+        "expects": "the network with the fewest parameters",
+        "options": ["RegNetX-32", "ResNet-18", "DenseNet"],
+        "digest": "83cad830a4c2fbde70ccf1cd",
+        "hints": ["Count with dlcourse.num_params."],
+    },
+    "ex-cnn-design-groups": {
+        "kind": "tensor",
+        "expects": "[parameters with one group, with group width 16, depthwise]",
+        "tol": 0.5,
+        "digest": "824ea857e9bba9df01c6831f",
+        "stats": [
+            "ccdc3719300c77a9bf94d77e",
+            "8f200ad46544104d0aefe14c",
+            "43ca027488e409ca4abc20c2",
+            "fc30b4c912612804a0b64a2e",
+        ],
+        "hints": [
+            "Build AnyNet with arch [(4, 32, g1, 1), (6, 80, g2, 1)] and stem_channels=32.",
+            "One group means a group width equal to the stage's width.",
+        ],
+    },
+    "ex-densenet-params": {
+        "kind": "choice",
+        "expects": "the part of ResNet-18's net that holds the most parameters",
+        "options": ["b1", "b2", "b3", "b4", "b5"],
+        "digest": "8204e1a0a36dbb870006abed",
+        "hints": ["Count dlcourse.num_params for each child of ResNet18().net."],
+    },
+    "ex-densenet-memory": {
+        "kind": "tensor",
+        "expects": "[values read, values written] by the four convolution blocks "
+        "of the first dense block",
+        "tol": 0.5,
+        "digest": "6dcd3be88a7cfe70c87b2eec",
+        "stats": [
+            "cfdbbfaae5050c5eab3286b9",
+            "f1a57f7ec0ff57c4a5c59ae7",
+            "d44da5346f70524aad240250",
+            "d83c7cdacc90e37070cf5ce8",
+        ],
+        "hints": [
+            "The first dense block works on 24 x 24 maps.",
+            "Its i-th convolution block reads 64 + 32 i channels and writes 32.",
+        ],
+    },
+    "ex-googlenet-min-size": {
+        "kind": "tensor",
+        "expects": "[smallest input size that runs, smallest size at which the "
+        "last stage sees more than one position]",
+        "tol": 0.5,
+        "digest": "51713e603f230cfc3ca8af5d",
+        "stats": [
+            "2ee723f9b909028c344a766f",
+            "d364f34a41a1f7ba54c1bd2a",
+            "9af2e63b4bdb01ca43241f85",
+            "5dd2128830d8000e94880c8d",
+        ],
+        "hints": [
+            "Every stride-2 layer of GoogLeNet pads its input, so it "
+            "outputs ceil(n / 2) positions.",
+            "Try sizes and look at the shape after b4.",
+        ],
+    },
+    "ex-googlenet-params": {
+        "kind": "int",
+        "expects": "the number of parameters of dlcourse.GoogLeNet()",
+        "digest": "1247f00000db406abdba940b",
+        "hints": ["Build the network on the meta device and count with dlcourse.num_params."],
+    },
+    "ex-googlenet-cost": {
+        "kind": "choice",
+        "expects": "the stage of GoogLeNet that costs the most multiply-adds at 96 pixels",
+        "options": ["b1", "b2", "b3", "b4", "b5", "dense"],
+        "digest": "65a841b9f0f349822d157d03",
+        "hints": [
+            "Count each layer's weights times its output positions with a forward hook.",
+            "Add the counts per top-level part of model.net.",
+        ],
+    },
+    "ex-nin-no-mlp": {
+        "kind": "int",
+        "expects": "how many parameters removing the 1 x 1 convolutions saves",
+        "digest": "0246b176a4e0b8bc1aaa3d63",
+        "hints": ["Keep only the first layer of every NiN block and count the parameters again."],
+    },
+    "ex-nin-gap": {
+        "kind": "function",
+        "expects": "a function gap_matrix(c, h, w) -> the (c, c h w) matrix W with "
+        "features.flatten(1) @ W.T == global average pooling",
+        "reveal": False,
+        "hints": ["Row k holds 1 / (h w) on the positions of channel k and zeros elsewhere."],
+    },
+    "ex-nin-size": {
+        "kind": "tensor",
+        "expects": "[smallest size giving a 2 x 2 map in the last block, smallest giving 5 x 5]",
+        "tol": 0.5,
+        "digest": "6995eb45a99cfd19c25a23cd",
+        "stats": [
+            "7c36ef27f0961bed9f501e61",
+            "348992f053d1c186340eea26",
+            "880aee093b275baf2591343b",
+            "4e46c4260547e9dce64f06e6",
+        ],
+        "hints": [
+            "Try every size from 67 upwards with the body of the network on the meta device."
+        ],
+    },
+    "ex-resnet-bottleneck": {
+        "kind": "tensor",
+        "expects": "[weights of the bottleneck block, weights of the basic block]",
+        "tol": 0.5,
+        "digest": "8f90936904acb3512c7e2447",
+        "stats": [
+            "ecf74c1e219d22c7a57a52da",
+            "0b9f53ea2698f9cf1e950400",
+            "f82992b44d5f3c778595fc34",
+            "644c0ba4b2cab3233c92b582",
+        ],
+        "hints": ["A convolution has c_o * c_i * k * k weights (count weights only, no biases)."],
+    },
+    "ex-resnet-34": {
+        "kind": "int",
+        "expects": "the number of parameters of ResNet-34 in the course's setting",
+        "digest": "b6da408f9f755b1990372d94",
+        "hints": ["dlcourse.ResNet(((3, 64), (4, 128), (6, 256), (3, 512))) builds it."],
+    },
+    "ex-vgg-vgg16": {
+        "kind": "tensor",
+        "expects": "[parameters of VGG-16, parameters of VGG-19]",
+        "tol": 0.5,
+        "digest": "c5caab1085957c36f40d4087",
+        "stats": [
+            "7bfaf4165eaa6d08777d42b0",
+            "bff89cee2231192bb55ea840",
+            "2cb0e4866e48d6a94c8e531f",
+            "5952b37fc107486987a4d0fa",
+        ],
+        "hints": ["Build dlcourse.VGG(arch=..., image_size=224) on the meta device and count."],
+    },
+    "ex-vgg-small": {
+        "kind": "int",
+        "expects": "the number of parameters of the narrow VGG-11 (channels divided by 4)",
+        "digest": "07dc96e5a04ca800570dc357",
+        "hints": ["Count with dlcourse.num_params for the narrow architecture at 224 pixels."],
+    },
+    "ex-vgg-resolution": {
+        "kind": "tensor",
+        "expects": "[smallest image size for a 2 x 2 map, inputs of the first dense layer then]",
+        "tol": 0.5,
+        "digest": "ffac9e88a959010c79c373e4",
+        "stats": [
+            "eb99c726ccfec9d1eff776a1",
+            "d792c550f913ea644a54f9c4",
+            "e98765af3736d1176305a7ce",
+            "fd74a76f1d3e4bccf14a64ec",
+        ],
+        "hints": [
+            "Each block halves the side, rounding down: the last block "
+            "outputs floor(n / 32) positions per side."
+        ],
+    },
 }
 
 RUBRICS = {
@@ -446,11 +1244,6 @@ RUBRICS = {
         "that dim may name one or two axes only, and that "
         "torch.linalg.vector_norm takes any number",
     ],
-    "ex-lookup-api-trainer": [
-        "the module found with inspect.getsourcefile",
-        "the methods listed with inspect.getmembers(..., inspect.isfunction)",
-        "a sentence on what fit, fit_epoch, validate and the prepare_* methods do",
-    ],
     "ex-ndarray-fix-trap": [
         "the cause: reshape returns a view, so writing to X writes to x",
         "two fixes, e.g. X = x.reshape(3, 4).clone(), or building X from its own arange",
@@ -461,25 +1254,10 @@ RUBRICS = {
         "why text columns cost more than numbers",
         "a way to handle larger files: chunksize, usecols, smaller dtypes or a columnar format",
     ],
-    "ex-pandas-categories": [
-        "one column per distinct value: a very wide, almost all-zero table",
-        "the problems: memory, rare categories seen too seldom, unseen categories at test time",
-        "alternatives such as integer codes with an embedding, merging rare values, or hashing",
-    ],
     "ex-pandas-alternatives": [
         "reading the file with csv.reader and with np.genfromtxt",
         "what they leave to you (types, missing values, categories)",
         "libraries for larger tables, e.g. Polars, PyArrow, Dask or Spark",
-    ],
-    "ex-probability-variance-sum": [
-        "expanding E[(X~ + Y~)^2] with the centred variables X~ = X - E[X], Y~ = Y - E[Y]",
-        "identifying the three terms as Var[X], Var[Y] and 2 Cov[X, Y]",
-        "a numerical check on the dice that agrees up to sampling error",
-    ],
-    "ex-generalization-exact": [
-        "n examples at distinct x values and a polynomial of degree n - 1 (n weights)",
-        "why: the square feature (Vandermonde) matrix is then invertible",
-        "that the exact fit interpolates the noise too, so validation error is large",
     ],
     "ex-generalization-zero-error": [
         "zero training error: whenever the model can interpolate, common for large models",
@@ -492,21 +1270,9 @@ RUBRICS = {
         "for each, why the dependence makes a random split too optimistic",
         "the remedy: split by group or by time",
     ],
-    "ex-generalization-kfold-cost": [
-        "K trainings per candidate setting instead of one",
-        "the bias: each model trains on (K-1)/K of the data, so the "
-        "error estimate is pessimistic for the full data",
-        "(and that selecting among many settings with it makes the best score optimistic)",
-    ],
     "ex-linear-regression-affine": [
         "the extended vectors x~ = (x, 1) and w~ = (w, b)",
         "x~^T w~ = x^T w + b, and x~ -> x~^T w~ is linear",
-    ],
-    "ex-linear-regression-rank": [
-        "singular exactly when the columns of A are linearly dependent "
-        "(duplicate feature, fewer examples than features)",
-        "the normal equations then have no unique solution (a zero eigenvalue)",
-        "a fix: lstsq's minimum-norm solution, or a small ridge term lambda * I",
     ],
     "ex-linear-regression-laplace": [
         "the negative log-likelihood: n log 2 plus the sum of absolute errors",
@@ -570,5 +1336,273 @@ RUBRICS = {
         "picking the lambda of lowest validation loss",
         "that it is only best on this grid and this validation set, and optimistic",
         "that the flat minimum makes the exact choice matter little",
+    ],
+    "ex-shift-search": [
+        "the ranking changes what users see and click, so future training data "
+        "reflect the ranking itself",
+        "users adapt their queries and habits",
+        "advertisers and site owners optimise for the new signals, sometimes adversarially",
+    ],
+    "ex-shift-detect": [
+        "train a classifier to tell recent inputs from training inputs",
+        "evaluate it on held-out data: better than chance means the input distribution has shifted",
+        "(alternatives: compare feature statistics or the model's confidence over time)",
+    ],
+    "ex-gen-class-paired": [
+        "bootstrap the pair of models with the same resampled indices",
+        "the spread of the difference, compared with the spread of each accuracy",
+        "why it is smaller: images that both models get right or wrong cancel in the difference",
+    ],
+    "ex-fashion-mnist-batch-size": [
+        "reading time per epoch measured (or scaled) for batch sizes from "
+        "1 to 1024, for both loaders, on one plot",
+        "the per-image loader pays per image (Python, PIL, transforms), the package's per batch",
+        "so batching helps the tensor loader much more than the per-image one",
+    ],
+    "ex-fashion-mnist-fast-enough": [
+        "a comparison of reading speed with training speed",
+        "a profile of where the per-image loader spends its time",
+        "remedies: preprocess once into tensors, batch the work, worker "
+        "processes, faster storage formats",
+    ],
+    "ex-fashion-mnist-other-datasets": [
+        "the data sets listed from torchvision.datasets (classics "
+        "such as MNIST, CIFAR-10, ImageNet)",
+        "the note that the list depends on the torchvision version",
+        "data sets for other tasks (detection, segmentation, video) "
+        "or ImageFolder for your own images",
+    ],
+    "ex-softmax-concise-sweep": [
+        "one setting changed at a time, the others at the textbook's values",
+        "validation accuracy plotted for each sweep",
+        "observations: too small a learning rate or too few epochs underfit; "
+        "batch size matters little at a fixed lr",
+    ],
+    "ex-softmax-concise-falling": [
+        "overfitting: later progress fits peculiarities of the training set",
+        "noise of SGD at a constant learning rate",
+        "remedies: early stopping, learning-rate decay, regularisation, more data",
+    ],
+    "ex-softmax-scratch-most-likely": [
+        "no: the most likely label minimises the probability of a mistake, not its cost",
+        "an example where a rare outcome is costly to miss (a serious disease)",
+        "return calibrated probabilities, and decide with the costs (least expected cost)",
+    ],
+    "ex-softmax-scratch-vocabulary": [
+        "cost: a weight per feature and word, and 100,000 logits per prediction",
+        "precision: tiny probabilities and long sums (log-probabilities, LogSumExp)",
+        "remedies: hierarchical or adaptive softmax, sampled losses, subword vocabularies",
+    ],
+    "ex-backprop-bias": [
+        "the forward pass with z = W1 x + b1 and the graph with the new leaf b1",
+        "dJ/db1 = dJ/dz (no penalty term for the bias)",
+        "a check of the hand-derived gradient against autograd",
+    ],
+    "ex-backprop-memory": [
+        "parameters for both; for prediction only one layer's activations at a time",
+        "for training also the gradients and every saved activation (X, Z, H, O), "
+        "about n(d + 2h + q) values",
+        "a comparison with the measured bytes",
+    ],
+    "ex-backprop-second-derivatives": [
+        "the backward pass must itself be recorded (create_graph=True), roughly doubling the graph",
+        "a Hessian-vector product costs a small multiple of a gradient",
+        "the full Hessian needs one such product per parameter and p^2 memory",
+    ],
+    "ex-backprop-split": [
+        "yes: split by layers (model parallelism), moving activations between devices",
+        "advantages: models that fit on no single device, large batches",
+        "disadvantages: transfer time, idle devices (pipelining helps), more "
+        "complex code; gradient accumulation as the alternative",
+    ],
+    "ex-dropout-heavier": [
+        "a run with p = (0.7, 0.6) at lr 0.5 next to the other two settings",
+        "higher training loss (measured with dropout on) and noisier gradients",
+        "validation accuracy suffers less than the training loss suggests",
+    ],
+    "ex-dropout-none": [
+        "runs without dropout and with p = (0.5, 0.5) at lr 0.1, same epochs and seed",
+        "training and validation loss and accuracy, and the train-validation gap",
+        "when dropout helps: when the model overfits (long training, large model, little data)",
+    ],
+    "ex-gendeep-bounds": [
+        "classical bounds depend on the capacity of the model class",
+        "networks can fit random labels, so that capacity is maximal and the bounds become vacuous",
+        "yet the same networks generalise on real labels: the bound cannot tell the two apart",
+    ],
+    "ex-gendeep-regulariser": [
+        "regularisation steers training away from fitting the training data as closely as possible",
+        "early stopping limits how far the weights can move from their initialisation",
+        "for linear models it acts much like weight decay",
+    ],
+    "ex-gendeep-clean": [
+        "training curves for clean and for noisy labels, same network and epochs",
+        "with clean labels validation accuracy stays roughly level; with noisy "
+        "labels it peaks then falls",
+        "early stopping gains much with noisy labels, little with clean ones (but saves epochs)",
+    ],
+    "ex-gendeep-criterion": [
+        "monitor validation loss or accuracy on data never trained on",
+        "a patience of several epochs because the curve is noisy",
+        "other gains: less computation, and the best checkpoint kept",
+    ],
+    "ex-kaggle-submit": [
+        "a submission.csv in the competition's format, uploaded with your account",
+        "your score compared with the leaderboard and with your cross-validation estimate",
+    ],
+    "ex-kaggle-log": [
+        "errors on prices are relative: squared error on raw prices favours the expensive houses",
+        "log prices are evenly spread and match the relative error of the competition's metric",
+        "raw prices would make the fit concentrate on expensive houses",
+    ],
+    "ex-kaggle-mlp": [
+        "an MLP with a hidden layer and weight decay",
+        "settings chosen by K-fold cross-validation (average validation log-RMSE)",
+        "a comparison with the linear baseline",
+    ],
+    "ex-mlp-tanh-sigmoid": [
+        "the identity tanh(x) + 1 = 2 sigmoid(2x), derived",
+        "a tanh unit written as a sigmoid unit with doubled weights and bias, "
+        "scaled by 2 and shifted by -1",
+        "the scale and shift absorbed by the next layer, so both classes of MLPs "
+        "represent the same functions",
+    ],
+    "ex-mlp-impl-depth": [
+        "models with 1, 2 and 3 hidden layers trained with the same lr and epochs",
+        "training loss and validation accuracy compared",
+        "more depth helps little here and can slow the start",
+    ],
+    "ex-mlp-impl-activation": [
+        "runs with ReLU, sigmoid, tanh and pReLU",
+        "which trains fastest (ReLU or pReLU)",
+        "why sigmoid is slowest: its derivative is at most 1/4 and vanishes when saturated",
+    ],
+    "ex-mlp-impl-optimizer": [
+        "SGD (0.1), Adagrad (0.01) and Adam (0.001) on the same model and data",
+        "training loss and validation accuracy compared",
+        "a reason: adaptive methods scale each parameter's step",
+    ],
+    "ex-numstab-symmetry": [
+        "other interchangeable components: channels, attention heads, experts",
+        "ways to break symmetry other than random init, e.g. dropout, different "
+        "inputs or architectures per unit",
+    ],
+    "ex-custom-layer-center-bug": [
+        "an example's output depends on the other examples of its minibatch",
+        "a demonstration: the same example in two batches gives different outputs",
+        "a fix: centre each example over its own features (or keep running "
+        "statistics as batch norm does)",
+    ],
+    "ex-lazy-varying": [
+        "a lazy layer fixes its input size at the first call",
+        "bring inputs to one size (pad, crop, resize), or",
+        "make the parameters independent of the input size, e.g. one shared layer per "
+        "element followed by pooling",
+    ],
+    "ex-modules-factory": [
+        "a function that calls the block's constructor n times",
+        "the blocks chained in an nn.Sequential",
+        "a parameter count showing that the blocks do not share weights",
+    ],
+    "ex-parameters-train-shared": [
+        "a few SGD steps on a small regression problem with the shared layer",
+        "after each step the two positions hold the same tensor",
+        "the change of the shared weight equals -lr times the sum of both uses' gradients",
+    ],
+    "ex-parameters-why-share": [
+        "fewer parameters: less memory and less data needed",
+        "the same transformation enforced at different places (convolutions, recurrent networks)",
+        "an example such as tied input and output embeddings",
+    ],
+    "ex-read-write-why": [
+        "checkpoints to resume after a crash or time limit",
+        "keeping the best model, comparing or averaging models",
+        "sharing and reproducing results, fine-tuning later",
+    ],
+    "ex-read-write-reuse-layers": [
+        "pick the needed entries of the state_dict and rename them for the new network",
+        "load with strict=False and check missing_keys",
+        "optionally freeze the reused layer",
+    ],
+    "ex-read-write-architecture": [
+        "code plus configuration: the class under version control and its arguments in a file",
+        "the restriction: the architecture fully determined by its configuration",
+        "alternatives that store the computation (torch.export, TorchScript)",
+    ],
+    "ex-use-gpu-sizes": [
+        "throughput measured for each n",
+        "it rises while fixed per-call costs dominate and levels off when the "
+        "arithmetic units are busy",
+    ],
+    "ex-use-gpu-norm-log": [
+        "both variants timed",
+        "about the same on a CPU; on a GPU one transfer at the end is faster",
+        "the reason: .item() makes the CPU wait for each product",
+    ],
+    "ex-why-conv-audio": [
+        "both principles make sense in time: translation invariance and locality",
+        "the 1-D formula with a single index, h_i = sum_a v_a x_(i+a)",
+        "the matching layer, nn.Conv1d with kernel size 2 Delta + 1",
+    ],
+    "ex-conv-layer-transpose": [
+        "a numerical check on random X and K",
+        "the argument: swapping rows and columns in Y_ij = sum_ab X_(i+a, "
+        "j+b) K_ab gives the same sum for the transposes",
+    ],
+    "ex-lenet-lr": [
+        "the first update's size lr * ||grad W|| per layer for the three settings",
+        "lr 0.9 makes every step nine times longer, but the first layers still lag behind "
+        "ReLU at 0.1",
+        "the risk: overshooting and divergence once the gradients grow",
+    ],
+    "ex-lenet-ablation": [
+        "LeNet with ReLU and average pooling, without batch norm, trained like the other two",
+        "the comparison of the three validation accuracies",
+        "the conclusion: the activation matters most",
+    ],
+    "ex-lenet-feature-maps": [
+        "the six maps after the first block for a sneaker and a trouser",
+        "a description: some channels respond to edges of one orientation, "
+        "others to bright or dark areas",
+    ],
+    "ex-channels-speed": [
+        "both timed on the same input",
+        "the reason: one corr2d call per pair of channels (c_i c_o calls, each "
+        "several small operations)",
+        "F.conv2d does all channels at once as one large matrix product or a specialised algorithm",
+    ],
+    "ex-alexnet-dropout": [
+        "parameters: the convolutions have few (shared) weights, the dense layers most of them",
+        "neighbouring activations in a feature map are strongly correlated, so "
+        "dropping single ones removes little information",
+    ],
+    "ex-batch-norm-placement": [
+        "before the activation: the nonlinearity's input is standardised "
+        "(sigmoid in its sensitive range, half of ReLU's inputs positive)",
+        "after the activation: the next layer's input is standardised",
+        "what gamma and beta can undo in each position",
+    ],
+    "ex-densenet-avgpool": [
+        "the transition layer reduces: it should summarise, not select",
+        "the average keeps a contribution (and a gradient) from all four positions",
+        "max pooling would pass only the strongest response of each window",
+    ],
+    "ex-googlenet-lr": [
+        "a run at lr 0.1 next to the run at 0.01",
+        "the comparison of the validation curves",
+        "an explanation of why the larger rate works here, and of the risk it carries "
+        "(overshooting)",
+    ],
+    "ex-resnet-grouped": [
+        "a grouped layer with two groups and two ordinary convolutions on the "
+        "halves of the input channels",
+        "the weights (and biases) copied group by group",
+        "the concatenated outputs equal to the grouped output",
+    ],
+    "ex-resnet-first-stage": [
+        "the stem already divides the resolution by 4 and ends with 64 channels",
+        "so the first stage's blocks keep shape and channels and the input can be added as it is",
+        "later stages double the channels and halve the resolution, so their "
+        "first shortcut must be transformed",
     ],
 }

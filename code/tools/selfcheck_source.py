@@ -321,11 +321,12 @@ number(
     "inspect.signature(...).parameters['label_smoothing'] shows the default.",
     expects="the default value of label_smoothing",
 )
-rubric(
+choice(
     "ex-lookup-api-trainer",
-    "the module found with inspect.getsourcefile",
-    "the methods listed with inspect.getmembers(..., inspect.isfunction)",
-    "a sentence on what fit, fit_epoch, validate and the prepare_* methods do",
+    "training.py",
+    ["tensors.py", "data.py", "training.py", "notebook.py"],
+    "inspect.getsourcefile(dlcourse.Trainer) returns the path of the file.",
+    expects="the file of the package that defines dlcourse.Trainer",
 )
 choice(
     "ex-lookup-api-builtin",
@@ -389,11 +390,11 @@ rubric(
     "why text columns cost more than numbers",
     "a way to handle larger files: chunksize, usecols, smaller dtypes or a columnar format",
 )
-rubric(
+shape(
     "ex-pandas-categories",
-    "one column per distinct value: a very wide, almost all-zero table",
-    "the problems: memory, rare categories seen too seldom, unseen categories at test time",
-    "alternatives such as integer codes with an embedding, merging rare values, or hashing",
+    (5000, 1000),
+    "get_dummies adds one column per distinct value.",
+    expects="the shape of the one-hot table of 5,000 rows with 1,000 distinct customer IDs",
 )
 rubric(
     "ex-pandas-alternatives",
@@ -424,19 +425,22 @@ number(
     "Square each conditional probability of a positive result, then apply Bayes' rule.",
     expects="the posterior P(H = 1 | two positives) under the (wrong) independence assumption",
 )
-rubric(
+number(
     "ex-probability-variance-sum",
-    "expanding E[(X~ + Y~)^2] with the centred variables X~ = X - E[X], Y~ = Y - E[Y]",
-    "identifying the three terms as Var[X], Var[Y] and 2 Cov[X, Y]",
-    "a numerical check on the dice that agrees up to sampling error",
+    175 / 12,
+    0.1,
+    "Var[X] = 35/12 for one die, and Y = X + the second die.",
+    "Cov[X, Y] = Var[X] when the second die is independent of X.",
+    expects="Var[X + Y] for X the first die and Y the sum of both dice (exact or simulated)",
 )
 
 # -- ch03_linear_regression/generalization
-rubric(
+integer(
     "ex-generalization-exact",
-    "n examples at distinct x values and a polynomial of degree n - 1 (n weights)",
-    "why: the square feature (Vandermonde) matrix is then invertible",
-    "that the exact fit interpolates the noise too, so validation error is large",
+    7,
+    "A polynomial of degree d has d + 1 weights, the bias included.",
+    "With as many weights as points, the square feature matrix can be inverted.",
+    expects="the smallest polynomial degree that fits 8 points at distinct x exactly",
 )
 rubric(
     "ex-generalization-zero-error",
@@ -449,11 +453,11 @@ rubric(
     "for each, why the dependence makes a random split too optimistic",
     "the remedy: split by group or by time",
 )
-rubric(
+integer(
     "ex-generalization-kfold-cost",
-    "K trainings per candidate setting instead of one",
-    "the bias: each model trains on (K-1)/K of the data, so the error estimate is pessimistic for the full data",
-    "(and that selecting among many settings with it makes the best score optimistic)",
+    50,
+    "Each candidate is trained once per fold.",
+    expects="the number of trainings to compare the page's 10 degrees by 5-fold cross-validation",
 )
 
 # -- ch03_linear_regression/linear_regression
@@ -468,11 +472,11 @@ rubric(
     "the extended vectors x~ = (x, 1) and w~ = (w, b)",
     "x~^T w~ = x^T w + b, and x~ -> x~^T w~ is linear",
 )
-rubric(
+integer(
     "ex-linear-regression-rank",
-    "singular exactly when the columns of A are linearly dependent (duplicate feature, fewer examples than features)",
-    "the normal equations then have no unique solution (a zero eigenvalue)",
-    "a fix: lstsq's minimum-norm solution, or a small ridge term lambda * I",
+    3,
+    "A duplicated column adds no new direction.",
+    expects="the rank of the 1000 x 4 design matrix whose last column repeats the first feature",
 )
 rubric(
     "ex-linear-regression-laplace",
@@ -627,6 +631,882 @@ function(
     "Read the matrix as one long vector.",
     "torch.linalg.matrix_norm computes it ('fro' is the default).",
     expects="a function frobenius(W) -> the Frobenius norm of W",
+)
+
+# -- ch04_linear_classification/classification
+function(
+    "ex-classification-minibatch-loss",
+    "Each minibatch's mean loss stands for n_b examples.",
+    "Weight each mean by its minibatch size and divide by the total number of examples.",
+    expects="a function loss_over_all(losses, sizes) -> L_v from the minibatch mean losses and sizes",
+)
+function(
+    "ex-classification-loss-matrix",
+    "The expected cost of predicting y' is the sum over y of l(y, y') p(y | x).",
+    "With cost[y, y'], that is the vector p @ cost; pick its smallest entry.",
+    expects="a function decide(p, cost) -> the index y' of least expected cost (cost[y, y'], truth y)",
+)
+choice(
+    "ex-classification-accuracy-gradient",
+    "no",
+    ["yes", "no"],
+    "Look at acc.requires_grad: argmax and == are not differentiable.",
+    expects="whether the accuracy provides a gradient",
+)
+
+# -- ch04_linear_classification/environment_and_distribution_shift
+function(
+    "ex-shift-support",
+    "It is the square of the sum of the weights over the sum of their squares.",
+    expects="a function ess(weights) -> the effective sample size of a 1-D tensor of weights",
+)
+tensor(
+    "ex-shift-label",
+    [0.6, 0.3, 0.1],
+    0.02,
+    "Column j of the confusion matrix is how the examples of class j are predicted.",
+    "Solve C p = mu, where mu is the average prediction on the target data.",
+    expects="the estimated target proportions of the three classes",
+)
+rubric(
+    "ex-shift-search",
+    "the ranking changes what users see and click, so future training data reflect the ranking itself",
+    "users adapt their queries and habits",
+    "advertisers and site owners optimise for the new signals, sometimes adversarially",
+)
+rubric(
+    "ex-shift-detect",
+    "train a classifier to tell recent inputs from training inputs",
+    "evaluate it on held-out data: better than chance means the input distribution has shifted",
+    "(alternatives: compare feature statistics or the model's confidence over time)",
+)
+
+# -- ch04_linear_classification/generalization_classification
+number(
+    "ex-gen-class-compare",
+    243446,
+    5,
+    "Each accuracy must be known to within half the difference, 0.003.",
+    "Two models share the 5% failure probability: use delta = 0.05 / 2 in n = log(2 / delta) / (2 t^2).",
+    expects="the number of test images Hoeffding's bound needs",
+)
+number(
+    "ex-gen-class-tight",
+    0.5,
+    0.01,
+    "Maximise e (1 - e) over e in [0, 1].",
+    expects="the error rate e at which sqrt(e (1 - e) / n) is largest",
+)
+rubric(
+    "ex-gen-class-paired",
+    "bootstrap the pair of models with the same resampled indices",
+    "the spread of the difference, compared with the spread of each accuracy",
+    "why it is smaller: images that both models get right or wrong cancel in the difference",
+)
+
+# -- ch04_linear_classification/image_classification_dataset
+rubric(
+    "ex-fashion-mnist-batch-size",
+    "reading time per epoch measured (or scaled) for batch sizes from 1 to 1024, for both loaders, on one plot",
+    "the per-image loader pays per image (Python, PIL, transforms), the package's per batch",
+    "so batching helps the tensor loader much more than the per-image one",
+)
+rubric(
+    "ex-fashion-mnist-fast-enough",
+    "a comparison of reading speed with training speed",
+    "a profile of where the per-image loader spends its time",
+    "remedies: preprocess once into tensors, batch the work, worker processes, faster storage formats",
+)
+rubric(
+    "ex-fashion-mnist-other-datasets",
+    "the data sets listed from torchvision.datasets (classics such as MNIST, CIFAR-10, ImageNet)",
+    "the note that the list depends on the torchvision version",
+    "data sets for other tasks (detection, segmentation, video) or ImageFolder for your own images",
+)
+
+# -- ch04_linear_classification/softmax_concise
+rubric(
+    "ex-softmax-concise-sweep",
+    "one setting changed at a time, the others at the textbook's values",
+    "validation accuracy plotted for each sweep",
+    "observations: too small a learning rate or too few epochs underfit; batch size matters little at a fixed lr",
+)
+rubric(
+    "ex-softmax-concise-falling",
+    "overfitting: later progress fits peculiarities of the training set",
+    "noise of SGD at a constant learning rate",
+    "remedies: early stopping, learning-rate decay, regularisation, more data",
+)
+number(
+    "ex-softmax-concise-formats",
+    11.0898,
+    0.01,
+    "The largest finite logit is the log of the largest finite number of the format.",
+    "torch.finfo(dtype).max gives that number.",
+    expects="the largest logit whose exponential is finite in float16",
+)
+
+# -- ch04_linear_classification/softmax_regression
+function(
+    "ex-softmax-regression-second-derivative",
+    "The first derivative is softmax(o) - y.",
+    "Differentiating softmax(o)_j by o_j gives p_j (1 - p_j).",
+    expects="a function second(o) -> the second derivatives d^2 l / d o_j^2 for a 1-D tensor of logits o",
+)
+number(
+    "ex-softmax-regression-coding",
+    1.58496,
+    0.001,
+    "The entropy of a uniform distribution over k outcomes is log2(k) bits.",
+    expects="the entropy of the labels in bits",
+)
+number(
+    "ex-softmax-regression-logsumexp",
+    1.5,
+    0.01,
+    "RealSoftMax lies between max(a, b) and max(a, b) + log 2; divide by lambda.",
+    "Compute torch.logsumexp for a large lambda, e.g. 100, divided by lambda.",
+    expects="the value that RealSoftMax(lambda * 1, lambda * 1.5) / lambda approaches as lambda grows",
+)
+
+# -- ch04_linear_classification/softmax_scratch
+number(
+    "ex-softmax-scratch-float-limits",
+    88.7228,
+    0.01,
+    "exp(x) overflows once it exceeds the largest finite number of the type.",
+    "torch.finfo(torch.float32).max is that number; take its log.",
+    expects="the logit above which exp overflows in float32",
+)
+rubric(
+    "ex-softmax-scratch-most-likely",
+    "no: the most likely label minimises the probability of a mistake, not its cost",
+    "an example where a rare outcome is costly to miss (a serious disease)",
+    "return calibrated probabilities, and decide with the costs (least expected cost)",
+)
+rubric(
+    "ex-softmax-scratch-vocabulary",
+    "cost: a weight per feature and word, and 100,000 logits per prediction",
+    "precision: tiny probabilities and long sums (log-probabilities, LogSumExp)",
+    "remedies: hierarchical or adaptive softmax, sampled losses, subword vocabularies",
+)
+
+# -- ch05_mlp/backprop
+shape(
+    "ex-backprop-dimensionality",
+    (3, 4),
+    "There is one partial derivative per entry of X.",
+    expects="the shape of the gradient of a scalar f with respect to X of shape (3, 4)",
+)
+rubric(
+    "ex-backprop-bias",
+    "the forward pass with z = W1 x + b1 and the graph with the new leaf b1",
+    "dJ/db1 = dJ/dz (no penalty term for the bias)",
+    "a check of the hand-derived gradient against autograd",
+)
+rubric(
+    "ex-backprop-memory",
+    "parameters for both; for prediction only one layer's activations at a time",
+    "for training also the gradients and every saved activation (X, Z, H, O), about n(d + 2h + q) values",
+    "a comparison with the measured bytes",
+)
+rubric(
+    "ex-backprop-second-derivatives",
+    "the backward pass must itself be recorded (create_graph=True), roughly doubling the graph",
+    "a Hessian-vector product costs a small multiple of a gradient",
+    "the full Hessian needs one such product per parameter and p^2 memory",
+)
+rubric(
+    "ex-backprop-split",
+    "yes: split by layers (model parallelism), moving activations between devices",
+    "advantages: models that fit on no single device, large batches",
+    "disadvantages: transfer time, idle devices (pipelining helps), more complex code; gradient accumulation as the alternative",
+)
+
+# -- ch05_mlp/dropout
+rubric(
+    "ex-dropout-heavier",
+    "a run with p = (0.7, 0.6) at lr 0.5 next to the other two settings",
+    "higher training loss (measured with dropout on) and noisier gradients",
+    "validation accuracy suffers less than the training loss suggests",
+)
+rubric(
+    "ex-dropout-none",
+    "runs without dropout and with p = (0.5, 0.5) at lr 0.1, same epochs and seed",
+    "training and validation loss and accuracy, and the train-validation gap",
+    "when dropout helps: when the model overfits (long training, large model, little data)",
+)
+choice(
+    "ex-dropout-test-time",
+    "less accurate",
+    ["more accurate", "equally accurate", "less accurate"],
+    "Turn dropout on with model.train() and predict the validation images a few times.",
+    "Each pass then uses a random thinner network.",
+    expects="how a single prediction pass with dropout left on compares with eval mode, on average",
+)
+
+# -- ch05_mlp/generalization_deep
+rubric(
+    "ex-gendeep-bounds",
+    "classical bounds depend on the capacity of the model class",
+    "networks can fit random labels, so that capacity is maximal and the bounds become vacuous",
+    "yet the same networks generalise on real labels: the bound cannot tell the two apart",
+)
+rubric(
+    "ex-gendeep-regulariser",
+    "regularisation steers training away from fitting the training data as closely as possible",
+    "early stopping limits how far the weights can move from their initialisation",
+    "for linear models it acts much like weight decay",
+)
+rubric(
+    "ex-gendeep-clean",
+    "training curves for clean and for noisy labels, same network and epochs",
+    "with clean labels validation accuracy stays roughly level; with noisy labels it peaks then falls",
+    "early stopping gains much with noisy labels, little with clean ones (but saves epochs)",
+)
+rubric(
+    "ex-gendeep-criterion",
+    "monitor validation loss or accuracy on data never trained on",
+    "a patience of several epochs because the curve is noisy",
+    "other gains: less computation, and the best checkpoint kept",
+)
+
+# -- ch05_mlp/kaggle_house_price
+rubric(
+    "ex-kaggle-submit",
+    "a submission.csv in the competition's format, uploaded with your account",
+    "your score compared with the leaderboard and with your cross-validation estimate",
+)
+choice(
+    "ex-kaggle-no-standardise",
+    "the loss overflows",
+    ["it trains as well", "it trains more slowly", "the loss overflows"],
+    "Look at the largest raw values: lot areas in tens of thousands, years near 2000.",
+    "One SGD step at lr 0.01 then changes the prediction by a huge amount.",
+    expects="what happens to the linear model trained at lr 0.01 on unstandardised features",
+)
+rubric(
+    "ex-kaggle-log",
+    "errors on prices are relative: squared error on raw prices favours the expensive houses",
+    "log prices are evenly spread and match the relative error of the competition's metric",
+    "raw prices would make the fit concentrate on expensive houses",
+)
+rubric(
+    "ex-kaggle-mlp",
+    "an MLP with a hidden layer and weight decay",
+    "settings chosen by K-fold cross-validation (average validation log-RMSE)",
+    "a comparison with the linear baseline",
+)
+
+# -- ch05_mlp/mlp
+integer(
+    "ex-mlp-linear-depth",
+    1,
+    "The merged weight passes through the narrowest layer.",
+    expects="the rank of the merged weight of linear layers 4 -> 1 -> 4",
+)
+function(
+    "ex-mlp-prelu-derivative",
+    "For x > 0 pReLU is x, for x < 0 it is alpha x.",
+    "d/d alpha is min(0, x).",
+    expects="a function prelu_grads(x, alpha) -> (d pReLU/dx, d pReLU/d alpha), elementwise for x without zeros",
+)
+function(
+    "ex-mlp-swish",
+    "Use the product rule with s = sigmoid(beta x) and s' = beta s (1 - s).",
+    expects="a function swish_grad(x, beta) -> the derivative of x sigmoid(beta x)",
+)
+rubric(
+    "ex-mlp-tanh-sigmoid",
+    "the identity tanh(x) + 1 = 2 sigmoid(2x), derived",
+    "a tanh unit written as a sigmoid unit with doubled weights and bias, scaled by 2 and shifted by -1",
+    "the scale and shift absorbed by the next layer, so both classes of MLPs represent the same functions",
+)
+integer(
+    "ex-mlp-piecewise-linear",
+    21,
+    "Each hidden unit has one kink.",
+    "k kinks cut the line into how many pieces?",
+    expects="the largest number of linear pieces for 1 input, 20 ReLU hidden units and 1 output",
+)
+
+# -- ch05_mlp/mlp_implementation
+rubric(
+    "ex-mlp-impl-depth",
+    "models with 1, 2 and 3 hidden layers trained with the same lr and epochs",
+    "training loss and validation accuracy compared",
+    "more depth helps little here and can slow the start",
+)
+rubric(
+    "ex-mlp-impl-activation",
+    "runs with ReLU, sigmoid, tanh and pReLU",
+    "which trains fastest (ReLU or pReLU)",
+    "why sigmoid is slowest: its derivative is at most 1/4 and vanishes when saturated",
+)
+choice(
+    "ex-mlp-impl-init",
+    "it stays at chance level",
+    ["it trains normally", "it stays at chance level", "it diverges"],
+    "With zero weights every hidden unit outputs ReLU(0) = 0.",
+    "What is then the gradient of the first layer's weights?",
+    expects="what happens to MLPScratch with sigma = 0",
+)
+rubric(
+    "ex-mlp-impl-optimizer",
+    "SGD (0.1), Adagrad (0.01) and Adam (0.001) on the same model and data",
+    "training loss and validation accuracy compared",
+    "a reason: adaptive methods scale each parameter's step",
+)
+
+# -- ch05_mlp/numerical_stability
+rubric(
+    "ex-numstab-symmetry",
+    "other interchangeable components: channels, attention heads, experts",
+    "ways to break symmetry other than random init, e.g. dropout, different inputs or architectures per unit",
+)
+choice(
+    "ex-numstab-linear-zero",
+    "yes",
+    ["yes", "no"],
+    "Symmetry is a problem for hidden units, which see the same input.",
+    "In softmax regression each weight multiplies a different feature for a different label.",
+    expects="whether linear or softmax regression can start from all-zero weights",
+)
+number(
+    "ex-numstab-lyapunov",
+    0.558,
+    0.05,
+    "Fit the slope of log ||M_1 ... M_k|| against k.",
+    "Average the slope over several products of 100 matrices.",
+    expects="the growth rate lambda for entries of variance 1",
+)
+choice(
+    "ex-numstab-relu",
+    "He",
+    ["Xavier", "He"],
+    "A ReLU halves the second moment of its input.",
+    expects="which initialisation keeps the signal's variance through 50 ReLU layers",
+)
+
+# -- ch06_builders_guide/custom_layer
+function(
+    "ex-custom-layer-tensor-reduction",
+    "torch.einsum can write the sum as it reads: 'ijk,i,j->k'.",
+    expects="a function reduce(W, x) -> y with y_k = sum_ij W_ijk x_i x_j, for W (n, n, m) and x (n,)",
+)
+function(
+    "ex-custom-layer-fourier",
+    "torch.fft.fft computes the coefficients along the last dimension.",
+    "Keep the first half, rounded up.",
+    expects="a function half_fourier(X) -> the first ceil(n / 2) Fourier coefficients along the last axis",
+)
+rubric(
+    "ex-custom-layer-center-bug",
+    "an example's output depends on the other examples of its minibatch",
+    "a demonstration: the same example in two batches gives different outputs",
+    "a fix: centre each example over its own features (or keep running statistics as batch norm does)",
+)
+
+# -- ch06_builders_guide/init_param
+number(
+    "ex-init-kaiming",
+    (2 / 500) ** 0.5,
+    0.001,
+    "He initialisation draws with variance 2 / n_in.",
+    expects="the standard deviation of nn.Linear(500, 400)'s weights after kaiming_normal_",
+)
+integer(
+    "ex-init-constant-symmetry",
+    1,
+    "Every hidden unit starts with the same weights and sees the same input.",
+    "Count the distinct rows with torch.unique(grad, dim=0).",
+    expects="the number of distinct rows of the first layer's weight gradient",
+)
+choice(
+    "ex-init-docs",
+    "orthogonal_",
+    ["xavier_uniform_", "kaiming_normal_", "orthogonal_", "trunc_normal_", "sparse_"],
+    "A matrix Q with Q^T Q = I keeps every length.",
+    expects="the torch.nn.init function to use",
+)
+
+# -- ch06_builders_guide/lazy_init
+choice(
+    "ex-lazy-first-only",
+    "only the first layer",
+    ["all layers", "only the first layer", "no layer"],
+    "Print type(net[i].weight).__name__ for each layer before any forward pass.",
+    expects="which layers of nn.Sequential(nn.Linear(20, 256), nn.ReLU(), nn.LazyLinear(10)) are initialised immediately",
+)
+choice(
+    "ex-lazy-mismatch",
+    "in the first forward pass",
+    ["when the layers are built", "in the first forward pass", "when the optimiser is created"],
+    "Each layer is valid on its own.",
+    expects="when the error about mismatching sizes is raised",
+)
+rubric(
+    "ex-lazy-varying",
+    "a lazy layer fixes its input size at the first call",
+    "bring inputs to one size (pad, crop, resize), or",
+    "make the parameters independent of the input size, e.g. one shared layer per element followed by pooling",
+)
+
+# -- ch06_builders_guide/model_construction
+integer(
+    "ex-modules-plain-list",
+    0,
+    "Modules in a plain list are not registered as children.",
+    expects="len(list(model.parameters())) for the list-based model",
+)
+function(
+    "ex-modules-parallel",
+    "Store both modules as attributes so that they are registered.",
+    "Concatenate along dim=1, the feature dimension.",
+    expects="a function run(net1, net2, X) -> the output of your Parallel(net1, net2) on X",
+)
+rubric(
+    "ex-modules-factory",
+    "a function that calls the block's constructor n times",
+    "the blocks chained in an nn.Sequential",
+    "a parameter count showing that the blocks do not share weights",
+)
+
+# -- ch06_builders_guide/parameters
+shape(
+    "ex-parameters-nested",
+    (64, 4),
+    "The lazy layer learns its input size from X in the first forward pass.",
+    expects="the shape of the first linear layer's weight after a forward pass on X of shape (2, 4)",
+)
+rubric(
+    "ex-parameters-train-shared",
+    "a few SGD steps on a small regression problem with the shared layer",
+    "after each step the two positions hold the same tensor",
+    "the change of the shared weight equals -lr times the sum of both uses' gradients",
+)
+rubric(
+    "ex-parameters-why-share",
+    "fewer parameters: less memory and less data needed",
+    "the same transformation enforced at different places (convolutions, recurrent networks)",
+    "an example such as tied input and output embeddings",
+)
+
+# -- ch06_builders_guide/read_write
+rubric(
+    "ex-read-write-why",
+    "checkpoints to resume after a crash or time limit",
+    "keeping the best model, comparing or averaging models",
+    "sharing and reproducing results, fine-tuning later",
+)
+rubric(
+    "ex-read-write-reuse-layers",
+    "pick the needed entries of the state_dict and rename them for the new network",
+    "load with strict=False and check missing_keys",
+    "optionally freeze the reused layer",
+)
+rubric(
+    "ex-read-write-architecture",
+    "code plus configuration: the class under version control and its arguments in a file",
+    "the restriction: the architecture fully determined by its configuration",
+    "alternatives that store the computation (torch.export, TorchScript)",
+)
+
+# -- ch06_builders_guide/use_gpu
+rubric(
+    "ex-use-gpu-sizes",
+    "throughput measured for each n",
+    "it rises while fixed per-call costs dominate and levels off when the arithmetic units are busy",
+)
+choice(
+    "ex-use-gpu-save-load",
+    "map_location='cpu'",
+    ["map_location='cpu'", "device='cpu'", "strict=False"],
+    "torch.load has an argument that moves every tensor while loading.",
+    expects="the argument of torch.load that loads GPU tensors on a machine without a GPU",
+)
+rubric(
+    "ex-use-gpu-norm-log",
+    "both variants timed",
+    "about the same on a CPU; on a GPU one transfer at the end is faster",
+    "the reason: .item() makes the CPU wait for each product",
+)
+
+# -- ch07_cnn/why_conv
+tensor(
+    "ex-why-conv-layers",
+    [64 * 3 * 3 * 3 + 64, (224 * 224 * 3) * (224 * 224 * 64) + 224 * 224 * 64],
+    0.5,
+    "A convolution has c_o * c_i * k * k weights and c_o biases.",
+    "A dense layer has one weight per pair of input and output values, plus one bias per output.",
+    expects="[parameters of the convolution, parameters of the dense layer]",
+)
+choice(
+    "ex-why-conv-pooling",
+    "only shifts by 2 pixels",
+    ["shifts by 1 and by 2 pixels", "only shifts by 1 pixel", "only shifts by 2 pixels", "neither"],
+    "Compare pool(shift(image)) with shift(pool(image)) away from the borders.",
+    "Think about which shifts move every 2 x 2 window onto another window.",
+    expects="for which of the two shifts 2 x 2 max pooling with stride 2 is equivariant",
+)
+tensor(
+    "ex-why-conv-deltas",
+    [27, 27],
+    0.5,
+    "From a corner, how far away is the opposite corner of a 28 x 28 image?",
+    "Each stacked 3 x 3 convolution widens the view by one pixel in every direction.",
+    expects="[Delta, number of stacked 3 x 3 convolutions]",
+)
+rubric(
+    "ex-why-conv-audio",
+    "both principles make sense in time: translation invariance and locality",
+    "the 1-D formula with a single index, h_i = sum_a v_a x_(i+a)",
+    "the matching layer, nn.Conv1d with kernel size 2 Delta + 1",
+)
+
+# -- ch07_cnn/conv_layer
+tensor(
+    "ex-conv-layer-diagonal",
+    torch.eye(6, 5),
+    1e-4,
+    "The kernel [[1, -1]] compares each pixel with its right neighbour.",
+    "It is 1 where a 1 has a 0 to its right.",
+    expects="corr2d(X, K) for the 6 x 6 image X and K = [[1, -1]]",
+)
+rubric(
+    "ex-conv-layer-transpose",
+    "a numerical check on random X and K",
+    "the argument: swapping rows and columns in Y_ij = sum_ab X_(i+a, j+b) K_ab gives the same sum for the transposes",
+)
+function(
+    "ex-conv-layer-matmul",
+    "Row i * out_w + j belongs to output (i, j).",
+    "That row holds K[a, b] in the column of input pixel (i + a, j + b).",
+    expects="a function corr2d_matrix(K, n_h, n_w) -> W with corr2d(X, K).reshape(-1) == W @ X.reshape(-1)",
+)
+tensor(
+    "ex-conv-layer-kernels",
+    [[1.0, -2.0, 1.0]],
+    1e-4,
+    "The second difference is x_j - 2 x_(j+1) + x_(j+2).",
+    expects="the 1 x 3 kernel (as a (1, 3) tensor) that computes the second difference of a row",
+)
+
+# -- ch07_cnn/lenet
+rubric(
+    "ex-lenet-lr",
+    "the first update's size lr * ||grad W|| per layer for the three settings",
+    "lr 0.9 makes every step nine times longer, but the first layers still lag behind ReLU at 0.1",
+    "the risk: overshooting and divergence once the gradients grow",
+)
+rubric(
+    "ex-lenet-ablation",
+    "LeNet with ReLU and average pooling, without batch norm, trained like the other two",
+    "the comparison of the three validation accuracies",
+    "the conclusion: the activation matters most",
+)
+rubric(
+    "ex-lenet-feature-maps",
+    "the six maps after the first block for a sneaker and a trouser",
+    "a description: some channels respond to edges of one orientation, others to bright or dark areas",
+)
+tensor(
+    "ex-lenet-params",
+    [2572 / 61706, 0.86022],
+    0.005,
+    "A convolution's multiply-adds are its weights times its output height times width.",
+    "layer_summary's rows give each layer's parameters and output shape.",
+    expects="[fraction of the parameters in convolutions, fraction of the multiply-adds in convolutions]",
+)
+
+# -- ch07_cnn/padding_and_strides
+shape(
+    "ex-padding-last-example",
+    (2, 2),
+    "Use floor((n - k + p + s) / s) for each axis, p being the total padding.",
+    expects="the output shape of the last example",
+)
+number(
+    "ex-padding-reflect",
+    4 / 9,
+    0.001,
+    "With zero padding the corner's window covers how many real pixels?",
+    expects="the corner value of the output with padding_mode='zeros'",
+)
+tensor(
+    "ex-padding-cost",
+    [224 * 224 * 9, 112 * 112 * 9, 56 * 56 * 9],
+    0.5,
+    "Each output element costs k_h * k_w multiply-adds.",
+    "Stride s divides the number of outputs along each axis by about s.",
+    expects="[multiply-adds at stride 1, at stride 2, at stride 4]",
+)
+choice(
+    "ex-padding-audio",
+    "nn.ConvTranspose1d",
+    ["nn.Conv1d", "nn.ConvTranspose1d", "nn.MaxPool1d", "nn.AvgPool1d"],
+    "A stride of 1/2 produces two outputs per input sample: upsampling.",
+    expects="the PyTorch layer that gives a stride of 1/2",
+)
+
+# -- ch07_cnn/pooling
+function(
+    "ex-pooling-avg-as-conv",
+    "The kernel holds 1/4 in each of its 2 x 2 entries.",
+    "Call F.conv2d with stride=2.",
+    expects="a function avg_pool(X) -> 2 x 2 average pooling with stride 2 of X (shape (1, 1, h, w)) via F.conv2d",
+)
+function(
+    "ex-pooling-max-from-relu",
+    "If a >= b, b + (a - b) = a; otherwise the ReLU is 0.",
+    expects="a function maximum(a, b) -> the elementwise maximum, written with torch.relu",
+)
+integer(
+    "ex-pooling-cost",
+    600,
+    "Each of the c channels is pooled separately; count the outputs per channel first.",
+    "Each output compares p_h * p_w values: p_h * p_w - 1 comparisons.",
+    expects="the number of comparisons for c = 3, h = w = 10, a 3 x 3 window, padding 1, stride 2",
+)
+function(
+    "ex-pooling-softmax",
+    "The weights are softmax(x / T).",
+    expects="a function softmax_pool(x, T) -> sum_i x_i exp(x_i / T) / sum_i exp(x_i / T) for a 1-D window x",
+)
+
+# -- ch07_cnn/channels
+function(
+    "ex-channels-two-convs",
+    "The combined kernel's entry (u, v) sums K1[a, b] K2[c, d] over a + c = u and b + d = v.",
+    "Its size is k1 + k2 - 1 along each axis.",
+    expects="a function combine(K1, K2) -> the one kernel equivalent to corr2d with K1, then with K2",
+)
+number(
+    "ex-channels-cost",
+    (128 * 64 * 9) / (32 * 64 + 128 * 32 * 9),
+    0.01,
+    "A layer costs c_o * c_i * k * k multiply-adds per output pixel.",
+    "Add the 1 x 1 layer and the 3 x 3 layer of the bottleneck.",
+    expects="by what factor the bottleneck reduces the multiply-adds",
+)
+number(
+    "ex-channels-memory",
+    128 * (64 + 128) * 56 * 56 * 4 / 2**20,
+    1,
+    "Count the input and output values of the layer for the whole batch.",
+    "float32 takes 4 bytes; 1 MiB is 2**20 bytes.",
+    expects="the memory of the input and output activations in MiB",
+)
+rubric(
+    "ex-channels-speed",
+    "both timed on the same input",
+    "the reason: one corr2d call per pair of channels (c_i c_o calls, each several small operations)",
+    "F.conv2d does all channels at once as one large matrix product or a specialised algorithm",
+)
+
+# -- ch08_modern_cnn/alexnet
+number(
+    "ex-alexnet-cost",
+    43040778 / 46764746,
+    0.005,
+    "A dense layer's parameters are in_features * out_features + out_features.",
+    "Sum the dense layers and divide by all parameters.",
+    expects="the fraction of AlexNet's parameters (224-pixel input) held by its dense layers",
+)
+number(
+    "ex-alexnet-memory",
+    0.63898,
+    0.01,
+    "Sum the number of values of every layer output in dlcourse.layer_summary, times 128 images.",
+    "4 bytes per float32 value; 1 GiB is 2**30 bytes.",
+    expects="the activations of one minibatch of 128 images in GiB (all outputs listed by layer_summary)",
+)
+integer(
+    "ex-alexnet-min-size",
+    96,
+    "Try sizes from 65 upwards and compare the encoder's output shape with that of 65.",
+    expects="the largest image size with the same encoder output shape as 65",
+)
+rubric(
+    "ex-alexnet-dropout",
+    "parameters: the convolutions have few (shared) weights, the dense layers most of them",
+    "neighbouring activations in a feature map are strongly correlated, so dropping single ones removes little information",
+)
+
+# -- ch08_modern_cnn/batch_norm
+choice(
+    "ex-batch-norm-bias",
+    "no",
+    ["yes", "no"],
+    "Adding b_c to every value of channel c adds b_c to its minibatch mean as well.",
+    expects="whether the convolution's bias changes the output of batch normalisation in training mode",
+)
+function(
+    "ex-batch-norm-fold",
+    "Scale each output channel by s_c = gamma_c / sqrt(var_c + eps).",
+    "The new bias is (b - mean) * s + beta.",
+    expects="a function fold(W, b, gamma, beta, mean, var, eps) -> (folded weight, folded bias)",
+)
+tensor(
+    "ex-batch-norm-small-batch",
+    [[1.0, -1.0, -1.0], [-1.0, 1.0, 1.0]],
+    0.01,
+    "With two examples each feature's mean lies halfway between them.",
+    "Each normalised value is then (x1 - x2) / |x1 - x2| up to epsilon, with a sign.",
+    expects="batch normalisation (training mode, gamma 1, beta 0) of [[0.3, 5.0, -2.0], [0.1, 9.0, 4.0]]",
+)
+rubric(
+    "ex-batch-norm-placement",
+    "before the activation: the nonlinearity's input is standardised (sigmoid in its sensitive range, half of ReLU's inputs positive)",
+    "after the activation: the next layer's input is standardised",
+    "what gamma and beta can undo in each position",
+)
+
+# -- ch08_modern_cnn/cnn_design
+tensor(
+    "ex-cnn-design-count",
+    [36**2, 144],
+    0.5,
+    "A stage has 3 * 3 * 2 * 2 choices, drawn independently for two stages in AnyNet.",
+    "In the constrained space g and k are shared, and depths and widths do not decrease.",
+    expects="[architectures in AnyNet, architectures in the constrained space]",
+)
+choice(
+    "ex-cnn-design-params",
+    "RegNetX-32",
+    ["RegNetX-32", "ResNet-18", "DenseNet"],
+    "Count with dlcourse.num_params.",
+    expects="the network with the fewest parameters",
+)
+tensor(
+    "ex-cnn-design-groups",
+    [474202, 179290, 97210],
+    0.5,
+    "Build AnyNet with arch [(4, 32, g1, 1), (6, 80, g2, 1)] and stem_channels=32.",
+    "One group means a group width equal to the stage's width.",
+    expects="[parameters with one group, with group width 16, depthwise]",
+)
+
+# -- ch08_modern_cnn/densenet
+rubric(
+    "ex-densenet-avgpool",
+    "the transition layer reduces: it should summarise, not select",
+    "the average keeps a contribution (and a gradient) from all four positions",
+    "max pooling would pass only the strongest response of each window",
+)
+choice(
+    "ex-densenet-params",
+    "b5",
+    ["b1", "b2", "b3", "b4", "b5"],
+    "Count dlcourse.num_params for each child of ResNet18().net.",
+    expects="the part of ResNet-18's net that holds the most parameters",
+)
+tensor(
+    "ex-densenet-memory",
+    [sum((64 + 32 * i) * 576 for i in range(4)), 4 * 32 * 576],
+    0.5,
+    "The first dense block works on 24 x 24 maps.",
+    "Its i-th convolution block reads 64 + 32 i channels and writes 32.",
+    expects="[values read, values written] by the four convolution blocks of the first dense block",
+)
+
+# -- ch08_modern_cnn/googlenet
+rubric(
+    "ex-googlenet-lr",
+    "a run at lr 0.1 next to the run at 0.01",
+    "the comparison of the validation curves",
+    "an explanation of why the larger rate works here, and of the risk it carries (overshooting)",
+)
+tensor(
+    "ex-googlenet-min-size",
+    [1, 33],
+    0.5,
+    "Every stride-2 layer of GoogLeNet pads its input, so it outputs ceil(n / 2) positions.",
+    "Try sizes and look at the shape after b4.",
+    expects="[smallest input size that runs, smallest size at which the last stage sees more than one position]",
+)
+integer(
+    "ex-googlenet-params",
+    5977530,
+    "Build the network on the meta device and count with dlcourse.num_params.",
+    expects="the number of parameters of dlcourse.GoogLeNet()",
+)
+choice(
+    "ex-googlenet-cost",
+    "b4",
+    ["b1", "b2", "b3", "b4", "b5", "dense"],
+    "Count each layer's weights times its output positions with a forward hook.",
+    "Add the counts per top-level part of model.net.",
+    expects="the stage of GoogLeNet that costs the most multiply-adds at 96 pixels",
+)
+
+# -- ch08_modern_cnn/nin
+integer(
+    "ex-nin-no-mlp",
+    446108,
+    "Keep only the first layer of every NiN block and count the parameters again.",
+    expects="how many parameters removing the 1 x 1 convolutions saves",
+)
+function(
+    "ex-nin-gap",
+    "Row k holds 1 / (h w) on the positions of channel k and zeros elsewhere.",
+    expects="a function gap_matrix(c, h, w) -> the (c, c h w) matrix W with features.flatten(1) @ W.T == global average pooling",
+)
+tensor(
+    "ex-nin-size",
+    [99, 195],
+    0.5,
+    "Try every size from 67 upwards with the body of the network on the meta device.",
+    expects="[smallest size giving a 2 x 2 map in the last block, smallest giving 5 x 5]",
+)
+
+# -- ch08_modern_cnn/resnet
+rubric(
+    "ex-resnet-grouped",
+    "a grouped layer with two groups and two ordinary convolutions on the halves of the input channels",
+    "the weights (and biases) copied group by group",
+    "the concatenated outputs equal to the grouped output",
+)
+tensor(
+    "ex-resnet-bottleneck",
+    [256 * 64 + 64 * 64 * 9 + 64 * 256, 2 * 256 * 256 * 9],
+    0.5,
+    "A convolution has c_o * c_i * k * k weights (count weights only, no biases).",
+    expects="[weights of the bottleneck block, weights of the basic block]",
+)
+integer(
+    "ex-resnet-34",
+    21290250,
+    "dlcourse.ResNet(((3, 64), (4, 128), (6, 256), (3, 512))) builds it.",
+    expects="the number of parameters of ResNet-34 in the course's setting",
+)
+rubric(
+    "ex-resnet-first-stage",
+    "the stem already divides the resolution by 4 and ends with 64 channels",
+    "so the first stage's blocks keep shape and channels and the input can be added as it is",
+    "later stages double the channels and halve the resolution, so their first shortcut must be transformed",
+)
+
+# -- ch08_modern_cnn/vgg
+tensor(
+    "ex-vgg-vgg16",
+    [134300362, 139610058],
+    0.5,
+    "Build dlcourse.VGG(arch=..., image_size=224) on the meta device and count.",
+    expects="[parameters of VGG-16, parameters of VGG-19]",
+)
+integer(
+    "ex-vgg-small",
+    43093322,
+    "Count with dlcourse.num_params for the narrow architecture at 224 pixels.",
+    expects="the number of parameters of the narrow VGG-11 (channels divided by 4)",
+)
+tensor(
+    "ex-vgg-resolution",
+    [64, 512],
+    0.5,
+    "Each block halves the side, rounding down: the last block outputs floor(n / 32) positions per side.",
+    expects="[smallest image size for a 2 x 2 map, inputs of the first dense layer then]",
 )
 
 # -- END (new entries above)
