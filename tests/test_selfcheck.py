@@ -145,6 +145,14 @@ def test_number_tolerance_is_the_stated_one():
     assert "(within 0.001)" in selfcheck.expects(label)
 
 
+def test_numpy_values_are_accepted():
+    import numpy as np
+
+    assert said("ex-ndarray-broadcast-3d", (np.int64(5), 2, 1, 4)).endswith("right.\n")
+    assert said("ex-synthetic-noise", np.float32(0.0101)).endswith("right.\n")
+    assert said("ex-oo-validation-average", np.array([0.835, 0.849])).endswith("right.\n")
+
+
 def test_tensor_checks_shape_and_values():
     label = "ex-oo-validation-average"
     answer = ANSWERS[label]["answer"]
@@ -170,6 +178,8 @@ def test_tensor_checks_shape_and_values():
         ("ex-synthetic-noise", torch.ones(3), "not one number"),
         ("ex-synthetic-drop-last", 31.5, "not a whole number"),
         ("ex-numpy-column-sums", [[1.0, math.inf]], "NaN or inf"),
+        ("ex-shift-label", [[1, 2], [3]], "got list, which is not numbers"),
+        ("ex-synthetic-noise", 10**400, "got int (int too large to convert to float)"),
         ("ex-linear-algebra-manhattan", "l3", "'l1', 'l2', 'linf'"),
         ("ex-weight-decay-l1", 0.1, "expects a function l1_grad(w, lambd)"),
         ("ex-synthetic-noise", ..., "ex-synthetic-noise: write your answer first"),

@@ -30,7 +30,7 @@ def _gen(seed: int) -> torch.Generator:
 def _show(value) -> str:
     if isinstance(value, torch.Tensor):
         if value.numel() <= 12:
-            return repr(value).replace("\n", "").replace("  ", " ")
+            return " ".join(repr(value).split())
         return f"a tensor of shape {tuple(value.shape)}"
     if isinstance(value, tuple):
         return "(" + ", ".join(_show(v) for v in value) + ")"

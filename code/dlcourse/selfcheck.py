@@ -38,6 +38,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import math
+import numbers
 
 from . import _selfcheck_data as _data
 
@@ -132,7 +133,9 @@ def _as_shape(value) -> tuple[int, ...]:
     if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
         raise _Wrong(f"got {type(value).__name__} {value!r}")
     items = list(value)
-    if not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in items):
+    if not all(
+        isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 0 for s in items
+    ):
         raise _Wrong(f"got {value!r}; a shape holds non-negative integers")
     return tuple(items)
 
@@ -144,7 +147,7 @@ def _as_tensor(value):
         raise _Wrong(f"got {type(value).__name__} {value!r}")
     try:
         tensor = torch.as_tensor(value).detach().double().cpu()
-    except (TypeError, ValueError, RuntimeError):
+    except Exception:  # whatever torch.as_tensor refuses: ragged lists, objects, ...
         raise _Wrong(f"got {type(value).__name__}, which is not numbers") from None
     if not torch.isfinite(tensor).all():
         raise _Wrong("it contains NaN or inf values")
@@ -251,7 +254,10 @@ def check(label: str, answer) -> None:
     if answer is Ellipsis:
         print(f"{label}: write your answer first (replace the ... by {expects(label)}).")
         return
-    ok, why = _evaluate(label, answer)
+    try:
+        ok, why = _evaluate(label, answer)
+    except Exception as error:  # an answer of a kind nobody foresaw: a message, no traceback
+        ok, why = None, f"{label} expects {expects(label)}; got {type(answer).__name__} ({error})"
     if ok is None:
         print(f"{label}: cannot check this answer: {why}.")
     elif ok:
