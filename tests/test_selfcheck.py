@@ -171,7 +171,7 @@ def test_tensor_checks_shape_and_values():
         (
             "ex-ndarray-broadcast-3d",
             "(5, 2, 1, 4)",
-            "(2, 1, 4) and (5, 1, 1, 1): a shape tuple such as (2, 3); got str",
+            "(2, 1, 4) and (5, 1, 1, 1): a tuple of integers such as (2, 3); got str",
         ),  # fmt: skip
         ("ex-synthetic-noise", math.nan, "ex-synthetic-noise expects the noise level"),
         ("ex-synthetic-noise", "0.01", "got str '0.01'"),
@@ -180,7 +180,7 @@ def test_tensor_checks_shape_and_values():
         ("ex-numpy-column-sums", [[1.0, math.inf]], "NaN or inf"),
         ("ex-shift-label", [[1, 2], [3]], "got list, which is not numbers"),
         ("ex-synthetic-noise", 10**400, "got int (int too large to convert to float)"),
-        ("ex-linear-algebra-manhattan", "l3", "'l1', 'l2', 'linf'"),
+        ("ex-linear-algebra-manhattan", "l3", "one of 'l1', 'l2' or 'linf'; got 'l3'"),
         ("ex-weight-decay-l1", 0.1, "expects a function l1_grad(w, lambd)"),
         ("ex-synthetic-noise", ..., "ex-synthetic-noise: write your answer first"),
         ("ex-synthetic-disk", 1, 'dlcourse.hint("ex-synthetic-disk")'),

@@ -43,7 +43,7 @@ CHECKS = {
     },
     "ex-numpy-rank": {
         "kind": "int",
-        "expects": "the rank counted from the singular values (an integer)",
+        "expects": "the rank counted from the singular values",
         "digest": "c0db652da2a0a73979c07fdd",
         "hints": [
             "Count the singular values above a tolerance scaled to the largest one.",
@@ -52,7 +52,7 @@ CHECKS = {
     },
     "ex-running-notebooks-order": {
         "kind": "int",
-        "expects": "what the second print shows (an integer)",
+        "expects": "what the second print shows",
         "digest": "79094d87975f89cefe1a6d72",
         "hints": [
             "Follow x through every run of cell 2: each multiplies by 10.",

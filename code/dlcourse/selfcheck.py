@@ -48,8 +48,8 @@ _STAT_SEED = 474  # the seed of the weights of a tensor's weighted sums
 KIND_WORDS = {
     "number": "a number",
     "int": "an integer",
-    "shape": "a shape tuple such as (2, 3)",
-    "tensor": "a tensor (or a list of numbers)",
+    "shape": "a tuple of integers such as (2, 3)",
+    "tensor": "a list or tensor of numbers",
     "choice": "one of the options",
     "function": "a function",
 }
@@ -176,7 +176,8 @@ def expects(label: str) -> str:
     if spec["kind"] in ("number", "tensor"):
         words += f" (within {spec['tol']:g})"
     if spec["kind"] == "choice":
-        words += ": " + ", ".join(repr(o) for o in spec["options"])
+        *first, last = [repr(o) for o in spec["options"]]
+        words = words.replace("one of the options", f"one of {', '.join(first)} or {last}")
     return words
 
 

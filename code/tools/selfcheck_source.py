@@ -170,7 +170,7 @@ integer(
     3,
     "Count the singular values above a tolerance scaled to the largest one.",
     "A product through a narrow middle matrix cannot have a rank above that width.",
-    expects="the rank counted from the singular values (an integer)",
+    expects="the rank counted from the singular values",
 )
 
 # -- ch01_tools/running_notebooks
@@ -179,7 +179,7 @@ integer(
     1000,
     "Follow x through every run of cell 2: each multiplies by 10.",
     "Cell 2 runs three times in all before the last print.",
-    expects="what the second print shows (an integer)",
+    expects="what the second print shows",
 )
 rubric(
     "ex-running-notebooks-deleted",
