@@ -34,6 +34,9 @@ Module map (one module per idea, named after it; tests mirror it in ``tests/test
                         (every page that trains)
     notebook            glue, check_environment, last_executed: what a page says about
                         its own run (quoted numbers, versions and device, last execution)
+    selfcheck           check and hint: a student checks an exercise's answer and gets hints,
+                        never the answer (every chapter; answers stored as digests in
+                        _selfcheck_data, function references in _selfcheck_refs)
     _checks             the argument checks of every module (private): a wrong type raises
                         TypeError, a wrong value ValueError, each message shows the value
 
@@ -73,6 +76,7 @@ from .notebook import check_environment, glue, last_executed
 from .plotting import ProgressBoard, plot, show_images
 from .regnet import AnyNet, RegNetX32
 from .resnet import Residual, ResNet, ResNet18, ResNeXtBlock
+from .selfcheck import check, hint
 from .softmax_regression import (
     SoftmaxRegression,
     SoftmaxRegressionScratch,
@@ -112,6 +116,7 @@ __all__ = [
     "BatchNorm",
     "BNLeNet",
     "BNLeNetScratch",
+    "check",
     "check_environment",
     "check_grad",
     "Classifier",
@@ -137,6 +142,7 @@ __all__ = [
     "float32_fields",
     "glue",
     "GoogLeNet",
+    "hint",
     "History",
     "Inception",
     "init_cnn",
