@@ -126,8 +126,11 @@ def test_a_student_twin_holds_no_solution_and_an_answer_cell_per_exercise():
     assert PLANTED not in text
     assert "Solution to Exercise" not in text
     labels = student.exercise_labels(SYNTHETIC)
-    answers = [c.metadata["dlcourse"]["answer"] for c in made.cells if "answer" in
-               c.metadata.get("dlcourse", {})]  # fmt: skip
+    answers = [
+        c.metadata["dlcourse"]["answer"]
+        for c in made.cells
+        if c.cell_type == "code" and "answer" in c.metadata.get("dlcourse", {})
+    ]
     assert answers == labels and len(labels) == 4
     release = term.load().release_of(SYNTHETIC)
     assert f"from {release.day} {release:%B %Y}" in text  # where the solutions were

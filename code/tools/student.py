@@ -114,7 +114,12 @@ def split_exercises(cell, labels: list[str], note: str) -> list:
         exercise.metadata["dlcourse"] = {"exercise": label}
         answer = nbformat.v4.new_code_cell(answer_cell(label, number))
         answer.metadata["dlcourse"] = {"answer": label}
-        cells += [exercise, answer]
+        cells.append(exercise)
+        if "text cell above" in answer.source:  # a written answer, with a rubric to compare
+            written = nbformat.v4.new_markdown_cell(f"*Your answer to Exercise {number}:* ...")
+            written.metadata["dlcourse"] = {"answer": label}
+            cells.append(written)
+        cells.append(answer)
         if tail.strip():
             if tail.lstrip().startswith("## Solutions"):
                 tail = f"## Solutions\n\n{note}"
@@ -197,7 +202,7 @@ def assignment_notebook(term: term_file.Term, number: int, site_url: str):
             if "exercise" in meta:
                 cells.append(md(cell.source))
             elif "answer" in meta:
-                cells.append(code(cell.source))
+                cells.append(code(cell.source) if cell.cell_type == "code" else md(cell.source))
     nb = nbformat.v4.new_notebook(cells=cells)
     nb.metadata.update(
         kernelspec={"display_name": "Python 3", "language": "python", "name": "python3"},
