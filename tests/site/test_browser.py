@@ -47,6 +47,7 @@ NOTEBOOK_PAGES = set(pages.notebook_pages())
 # page's contents sidebar beside the article; from 992 px the navigation is a sidebar that
 # the header's button folds away, below it a dialog that the button opens.
 VIEWPORTS = {390: 844, 768: 1024, 1280: 900}
+CONTENTS_SIDEBAR_FROM, CONTENTS_SIDEBAR_REM = 1200, 12  # as in book/_static/course.css
 WIDE_NAVIGATION = 992
 PHONE, LAPTOP = 390, 1280
 PHONE_ARTICLE_SHARE = 0.85  # of the viewport's width, at least
@@ -226,17 +227,16 @@ def screenshot(tab, name: str):
 
 
 def layout_problems(tab, width: int) -> list[str]:
-    """The article is as wide as the theme leaves it: the content area less the contents
-    sidebar where that sits beside it (and on a phone, most of the screen); neither the page
-    nor anything in it scrolls sideways, or runs past the article's edge, except SCROLLERS."""
+    """The article is as wide as the theme leaves it: the content area, less the contents
+    sidebar's width where the theme puts that beside the article (it keeps the room on a page
+    without one too), and on a phone most of the screen; neither the page nor anything in it
+    scrolls sideways, or runs past the article's edge, except SCROLLERS."""
     found = tab.evaluate(
-        """([scrollers]) => {
+        """([scrollers, wide, sidebar]) => {
         const article = document.querySelector('.bd-article-container');
         const content = document.querySelector('.bd-content');
-        const toc = document.querySelector('.bd-sidebar-secondary');
-        const beside = toc && toc.checkVisibility() && getComputedStyle(toc).position !== 'fixed'
-            ? toc.getBoundingClientRect().width : 0;
-        const room = content.clientWidth - beside;
+        const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
+        const room = content.clientWidth - (innerWidth >= wide ? sidebar * rem : 0);
         const edge = article.getBoundingClientRect().right;
         const describe = (e) => `<${e.localName} class="${e.className}">: `
             + e.textContent.trim().slice(0, 60);
@@ -254,7 +254,7 @@ def layout_problems(tab, width: int) -> list[str]:
                 .map(describe),
         };
     }""",
-        [SCROLLERS],
+        [SCROLLERS, CONTENTS_SIDEBAR_FROM, CONTENTS_SIDEBAR_REM],
     )
     problems = []
     if found["article"] < found["room"] - 1:
