@@ -61,9 +61,9 @@ MIN_CONTRAST = 4.5  # WCAG's AA ratio for body text
 OUTPUT_CONTRAST = (Path(__file__).parent / "output_contrast.js").read_text()
 # The page shown at every width and in dark mode (prose, math, code, a figure, a table).
 LAYOUT_SHOWCASE = "book/ch03_linear_regression/oo_design"
-# What may scroll sideways inside the article: code, cell outputs and display formulas
-# (a formula cannot wrap; the theme scrolls it in its own box).
-SCROLLERS = "pre, div.highlight, div.cell_output, div.math"
+# What may scroll sideways inside the article: code, cell outputs and formulas (a formula
+# cannot wrap; the theme scrolls a display formula in its own box, course.css an inline one).
+SCROLLERS = "pre, div.highlight, div.cell_output, div.math, span.math"
 
 
 def ids(page: Path) -> str:
@@ -296,7 +296,7 @@ def navigation_problems(tab, width: int) -> list[str]:
         except playwright.TimeoutError:
             failed = [f"navigation: it is not so that {step}"]
             break
-    tab.mouse.move(width // 2, VIEWPORTS[width] // 2)  # no tooltip left over the page
+    tab.mouse.move(-1, -1)  # off the page: no tooltip left, no link shown hovered
     tab.evaluate("document.activeElement.blur()")
     tab.wait_for_function("!document.querySelector('.tooltip')")
     settle(tab)
