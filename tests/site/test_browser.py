@@ -61,9 +61,12 @@ MIN_CONTRAST = 4.5  # WCAG's AA ratio for body text
 OUTPUT_CONTRAST = (Path(__file__).parent / "output_contrast.js").read_text()
 # The page shown at every width and in dark mode (prose, math, code, a figure, a table).
 LAYOUT_SHOWCASE = "book/ch03_linear_regression/oo_design"
-# What may scroll sideways inside the article: code, cell outputs and formulas (a formula
-# cannot wrap; the theme scrolls a display formula in its own box, course.css an inline one).
-SCROLLERS = "pre, div.highlight, div.cell_output, div.math, span.math"
+# What may scroll sideways inside the article: code, cell outputs, formulas and tables, each
+# in its own box (a formula cannot wrap: the theme scrolls a display formula, course.css an
+# inline one; the theme wraps every table in a scrolling container rather than cut words).
+SCROLLERS = (
+    "pre, div.highlight, div.cell_output, div.math, span.math, .pst-scrollable-table-container"
+)
 
 
 def ids(page: Path) -> str:
