@@ -85,7 +85,8 @@ def missing_from_colab(twin: Path) -> list[str]:
     first = pages.code_cells(nbformat.read(twin, as_version=4))[0]
     installed = pages.installed_by(first)
     modules, reads_kaggle = twin_needs(twin)
-    known = COLAB_STACK | set(sys.stdlib_module_names) | {"dlcourse"}
+    cell_modules = {r.split("==")[0].replace("-", "_") for r in installed}
+    known = COLAB_STACK | set(sys.stdlib_module_names) | {"dlcourse"} | cell_modules
     missing = sorted(m for m in modules if m not in known)
     if reads_kaggle and kaggle_house.REQUIREMENT not in installed:
         missing.append(kaggle_house.REQUIREMENT)
@@ -141,6 +142,7 @@ def test_sync_check_reports_a_stale_twin(tmp_path, monkeypatch):
     """The check fails, naming the page and the cell, when a twin's code differs."""
     book = tmp_path / "book"
     shutil.copytree(ROOT / "book" / "ch03_linear_regression", book / "ch03_linear_regression")
+    pages.student.write_student_twin(book / "ch03_linear_regression" / "synthetic_data.md")
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy(ROOT / name, tmp_path / name)
     monkeypatch.setattr(pages, "ROOT", tmp_path)
@@ -154,8 +156,9 @@ def test_sync_check_reports_a_stale_twin(tmp_path, monkeypatch):
     code[3].source += "\nprint('edited in the notebook, not the page')"
     nbformat.write(nb, twin)
     problems = pages.check()
-    assert len(problems) == 1
+    assert len(problems) == 2, problems  # the twin, and the student twin made from it
     assert "synthetic_data.md: twin's code differs from the page from code cell 4" in problems[0]
+    assert "student/ch03_linear_regression/synthetic_data.ipynb: out of step" in problems[1]
 
 
 def run_nbval(twin: Path, package_root: Path) -> subprocess.CompletedProcess:

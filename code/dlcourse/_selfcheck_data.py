@@ -1605,4 +1605,52 @@ RUBRICS = {
         "later stages double the channels and halve the resolution, so their "
         "first shortcut must be transformed",
     ],
+    "ex-probability-chebyshev": [
+        "a three-point distribution: -2 and 2 with probability 1/8 each, 0 with probability 3/4",
+        "its mean (0) and variance (4 x 1/4 = 1) worked out",
+        "samples show P(|X| >= 2) close to 1/4, the bound 1/alpha^2 met exactly",
+    ],
+    "ex-probability-covariance": [
+        "v is the eigenvector of the covariance matrix with the largest "
+        "eigenvalue (torch.linalg.eigh)",
+        "the largest variance is that eigenvalue, since Var[v^T x] = v^T Sigma v",
+        "a check on the samples: the sample variance of v^T x comes close, "
+        "and other unit vectors give less",
+    ],
+    "ex-generalization-size": [
+        "n doubled until the error on the fresh examples is within 10% of 0.1^2",
+        "a count in the thousands, far more than degree 3 or 9 needed",
+        "why: the weights of the high powers are pinned down only by the rare "
+        "examples with large |x|",
+    ],
+    "ex-shift-clip": [
+        "the effective sample size grows as the clipping value c falls",
+        "the target error need not fall with it: clipping trades variance for bias",
+        "a way to pick c without target labels, e.g. the smallest c that keeps the "
+        "weights' bias small while the effective sample size stays above a chosen "
+        "minimum",
+    ],
+    "ex-gen-class-xor": [
+        "a contradiction: adding the two +1 inequalities and the two -1 inequalities "
+        "gives incompatible conditions on w1 + w2 + 2b",
+        "one set of four points that is not shattered does not bound the VC "
+        "dimension: every set of four must fail (Radon's theorem), and some set of "
+        "three must be shattered",
+    ],
+    "ex-gen-class-vc-n": [
+        "the bound solved for n numerically (it grows like h log n / n)",
+        "millions of training examples for Vapnik's bound against hundreds of test examples",
+        "why: the bound holds for every classifier of the class at once, Hoeffding for one fixed",
+    ],
+    "ex-batch-norm-layer-norm": [
+        "both normalise each example with the mean and variance over all c x h x w values",
+        "LayerNorm's scale and shift have shape (c, h, w), one per value; "
+        "GroupNorm's have shape (c,), one per channel",
+        "checked numerically: equal outputs at the default parameters",
+    ],
+    "ex-cnn-design-bias": [
+        "conv(roll(x)) equals roll(conv(x)) (with circular padding, or away from the borders)",
+        "the dense layer's output for the shifted image is not the shifted output",
+        "parameter counts: a k x k kernel against (h w)^2 weights for the dense layer",
+    ],
 }

