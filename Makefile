@@ -81,6 +81,9 @@ book: setup
 	$(ONE_THREAD) $(PY) code/tools/execution.py guard
 	$(ONE_THREAD) $(PY) code/tools/execution.py execute --jobs $(JOBS)
 ifeq ($(EDITION),student)
+	# A fresh Sphinx environment each time (about 20 s): unchanged pages would otherwise keep
+	# the outputs and the release state of the previous student build.
+	rm -rf _build/student
 	start=$$(date +%s); \
 	DLCOURSE_EDITION=student $(ONE_THREAD) $(VENV)/bin/jupyter-book build . -W -n --keep-going \
 	  --path-output _build/student; \
@@ -161,8 +164,9 @@ smoke: setup
 smoke-check: setup
 	$(PY) code/tools/smoke.py --check --jobs $(JOBS)
 
+# Two workers (JOBS), each with its own browser: axe's colour rules keep a core busy per page.
 site: $(STAMP) browser
-	$(PY) -m pytest tests/site
+	$(PY) -m pytest tests/site -n $(JOBS)
 
 check: $(STAMP)
 	$(PY) code/tools/pages.py check

@@ -51,9 +51,19 @@
     });
   }
 
+  // docutils marks each reference of the bibliography role="doc-biblioentry", a role that
+  // DPUB-ARIA 1.1 deprecated (axe's rule aria-deprecated-role); its parent has role="list",
+  // so each entry becomes what that list needs: a list item.
+  function dropDeprecatedRoles() {
+    document.querySelectorAll('[role="doc-biblioentry"]').forEach((entry) => {
+      entry.setAttribute("role", "listitem");
+    });
+  }
+
   function init() {
     forwardSidebarButtons();
     nameFoldToggles();
+    dropDeprecatedRoles();
   }
 
   if (document.readyState === "loading") {

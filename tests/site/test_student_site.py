@@ -40,6 +40,8 @@ def test_unreleased_pages_show_release_dates_instead_of_solutions(built):
     hidden = hidden_pages(built)
     assert built["solutions_removed"] > 0 or not hidden
     for page in hidden:
+        if "{solution-start}" not in page.read_text():
+            continue  # a page without exercises (the status page)
         html = (STUDENT / page.relative_to(ROOT)).with_suffix(".html").read_text()
         assert "Solution to Exercise" not in html, page.name
         assert "The solution is released on" in html, page.name
