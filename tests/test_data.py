@@ -140,6 +140,18 @@ def test_fashion_mnist_resize_is_done_once_for_the_whole_set():
     assert X.shape == (32, 1, 14, 20)
 
 
+def test_resize_on_a_device_keeps_uint8_and_the_shapes():
+    """The GPU path of resize_images (work and result on `device`), tried on the CPU and, for
+    shapes and dtypes only, on the meta device that stands in for a GPU."""
+    images = torch.randint(0, 256, (10, 1, 28, 28), dtype=torch.uint8)
+    here = dlcourse.data.resize_images(images, (56, 56))
+    on_cpu = dlcourse.data.resize_images(images, (56, 56), device="cpu", chunk=3)
+    assert on_cpu.dtype == torch.uint8 and torch.equal(here, on_cpu)  # chunking changes nothing
+    on_meta = dlcourse.data.resize_images(images, (56, 56), device="meta")
+    assert on_meta.device.type == "meta" and on_meta.shape == (10, 1, 56, 56)
+    assert on_meta.dtype == torch.uint8
+
+
 def test_fashion_mnist_epoch_visits_every_example_once():
     data = dlcourse.FashionMNIST(batch_size=64, num_train=1000, num_val=10)
     labels = torch.cat([y for _, y in data.train_dataloader()])
