@@ -24,7 +24,7 @@ JOBS ?= 2
 ONE_THREAD := OMP_NUM_THREADS=1
 
 .PHONY: help setup data browser book test unit outputs smoke smoke-check nbval site lint pages notebooks \
-        assignments assignment-outside student \
+        assignments assignment-outside student student-outside \
         twins-from-build check links bench gpu-run outside compat clean
 
 help:
@@ -105,6 +105,12 @@ assignments: $(STAMP)
 # the quick profile, top to bottom (code/tools/outside.py --run, nothing compared).
 assignment-outside: setup
 	$(ONE_THREAD) $(PY) code/tools/outside.py --run book/assignments/assignment-1.ipynb
+
+# Every student twin as a student runs it (outside the repository, package from a wheel, top
+# to bottom; about as long as `make outside`). make test checks instead that each student
+# twin's code is its page's code up to the solutions, which the build has just run.
+student-outside: setup
+	$(ONE_THREAD) $(PY) code/tools/outside.py --run $$(ls book/student/*/*.ipynb)
 
 pages: $(STAMP)
 	$(PY) code/tools/pages.py install-cells

@@ -289,3 +289,20 @@ def test_after_the_release_date_the_student_edition_shows_the_solution(before_re
 def test_planted_twin_helper_really_plants():
     twin = planted_twin()
     assert copy.deepcopy(twin) is not twin and PLANTED in json.dumps(twin)
+
+
+@pytest.mark.parametrize("page", pages.notebook_pages(), ids=lambda p: p.name)
+def test_a_student_twin_runs_as_the_build_ran_its_page(page):
+    """No code outside a solution follows a solution's code, so a student twin's code is the
+    page's code up to its solutions (plus answer cells, which run unchanged): the build's own
+    execution of the page, and `make student-outside`, run exactly what a student runs."""
+    twin = nbformat.read(page.with_suffix(".ipynb"), as_version=4)
+    code = [c for c in twin.cells if c.cell_type == "code"]
+    in_solution = [student.is_solution_cell(c) for c in code]
+    first = in_solution.index(True) if True in in_solution else len(code)
+    after = [i + 1 for i, hidden in enumerate(in_solution) if i > first and not hidden]
+    assert not after, f"{page.name}: code cells {after} follow a solution but are not in one"
+    made = nbformat.read(student.student_path(page), as_version=4)
+    kept = [c.source for c in made.cells if c.cell_type == "code"
+            and "answer" not in c.metadata.get("dlcourse", {})]  # fmt: skip
+    assert kept == [c.source for c in code[:first]]
