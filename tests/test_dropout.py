@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 import dlcourse
-from dlcourse.dropout import DropoutMLP, DropoutMLPScratch, dropout_layer
+from dlcourse.dropout import Dropout, DropoutMLP, DropoutMLPScratch, dropout_layer
 
 N = 1_000_000  # elements in the large tensors of the statistical tests
 
@@ -86,6 +86,47 @@ def test_rejects_non_tensors():
         TypeError, match=r"X must be a floating-point torch.Tensor, got list \[1.0, 2.0\]"
     ):
         dropout_layer([1.0, 2.0], 0.5)
+
+
+# -- the Dropout layer -------------------------------------------------------------------
+def test_dropout_layer_class_is_an_nn_dropout_that_draws_like_dropout_layer():
+    layer = Dropout(0.3)
+    assert isinstance(layer, nn.Dropout) and repr(layer) == repr(nn.Dropout(0.3))
+    X = torch.randn(64, 32)
+    torch.manual_seed(5)
+    expected = dropout_layer(X, 0.3)
+    torch.manual_seed(5)
+    torch.testing.assert_close(layer.train()(X), expected, rtol=0, atol=0)
+    assert layer.eval()(X) is X  # evaluation mode: the input itself, unchanged
+
+
+def test_dropout_layer_class_passes_gradients_through_the_survivors_only():
+    X = torch.randn(300, 40, requires_grad=True)
+    out = Dropout(0.25).train()(X)
+    out.sum().backward()
+    kept = out.detach() != 0
+    torch.testing.assert_close(X.grad, kept.float() / 0.75)
+
+
+def test_dropout_layer_class_drops_the_right_fraction():
+    out = Dropout(0.2).train()(torch.ones(1000, 1000))
+    assert abs((out == 0).float().mean().item() - 0.2) < 5 * math.sqrt(0.2 * 0.8 / N)
+
+
+@pytest.mark.parametrize(("args", "message"), [((1.5,), "1.5"), ((0.5, True), "inplace")])
+def test_dropout_layer_class_refuses_bad_arguments(args, message):
+    with pytest.raises(ValueError, match=message):
+        Dropout(*args)
+
+
+def test_concise_and_scratch_models_drop_the_same_units_from_the_same_seed():
+    """The concise model's Dropout layers draw exactly as the scratch model's calls do."""
+    scratch, concise = make_pair(0.3, 0.6)
+    X = torch.rand(6, 1, 28, 28)
+    torch.manual_seed(11)
+    expected = scratch.train()(X)
+    torch.manual_seed(11)
+    torch.testing.assert_close(concise.train()(X), expected)
 
 
 # -- the two models --------------------------------------------------------------------

@@ -11,6 +11,7 @@ from nbclient import NotebookClient
 from torch import nn
 
 import dlcourse
+from dlcourse import training
 from dlcourse.training import TensorLoader
 
 
@@ -456,3 +457,42 @@ def test_smoke_profile_loads_only_the_minibatches_it_takes(monkeypatch):
     data = dlcourse.FashionMNIST(batch_size=128, resize=64)
     assert data.nominal_num_train == 60000 and data.nominal_num_val == 10000
     assert data.train_images.shape == (256, 1, 64, 64) and len(data.val_labels) == 256
+
+
+@pytest.mark.parametrize(
+    ("make_model", "expected"),
+    [
+        (lambda: dlcourse.LeNet(), True),
+        (lambda: dlcourse.LeNet(activation=nn.ReLU, pool=nn.MaxPool2d, batch_norm=True), False),
+        (lambda: dlcourse.NiN(), True),
+        (lambda: dlcourse.MLP(num_hiddens=8), False),
+    ],
+    ids=["LeNet", "LeNet-BN", "NiN", "MLP"],
+)
+def test_on_a_cpu_the_model_decides_the_memory_layout(make_model, expected):
+    trainer = dlcourse.Trainer(max_epochs=1, device="cpu", verbose=False, board=False)
+    trainer.prepare_model(make_model())
+    assert trainer.channels_last is expected
+    forced = dlcourse.Trainer(max_epochs=1, device="cpu", channels_last=False)
+    forced.prepare_model(make_model())
+    assert forced.channels_last is False  # an explicit setting wins over the model's
+
+
+def test_a_channels_last_fit_on_a_cpu_hands_back_an_ordinary_model():
+    data = dlcourse.FashionMNIST(batch_size=64, num_train=256, num_val=64)
+    model = dlcourse.LeNet(lr=0.1)
+    dlcourse.Trainer(max_epochs=1, device="cpu", verbose=False, board=False).fit(model, data)
+    assert all(p.is_contiguous() for p in model.parameters())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's allocator only")
+def test_freed_memory_is_kept_for_the_next_step_on_a_cpu():
+    """Without it, each 2 MiB tensor comes back from the kernel as 512 fresh pages."""
+    resource = pytest.importorskip("resource")
+    training._reuse_freed_memory()
+    torch.ones(2**19)  # a first allocation may grow the heap once
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    for _ in range(50):
+        torch.ones(2**19)  # 2 MiB, freed at once
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+    assert faults < 50, f"{faults} page faults for 50 allocations of 2 MiB"

@@ -195,6 +195,7 @@ class CNNClassifier(Classifier):
     (training uses ``Module``'s default, SGD at ``self.lr``)."""
 
     in_channels = 1
+    channels_last_on_cpu = True  # measured faster for all of them (see Module)
     image_size: tuple[int, int] | None = None  # fixed input size, or None for any size
     min_size = 1
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import ctypes
 import dataclasses
 import json
 import math
@@ -39,9 +40,17 @@ class Module(nn.Module):
     It is off here: a regression's outputs need float32 (bf16 rounds a prediction near 10
     to steps of about 0.06, far coarser than the label noise of section 3.3), and a small
     model gains no speed from half precision. ``Classifier`` turns it on.
+
+    ``channels_last_on_cpu`` says whether the Trainer trains the model in the channels-last
+    memory layout on a CPU (on a GPU it always does, see ``Trainer``). oneDNN's convolutions
+    are faster that way, but PyTorch's batch normalisation over a few channels is slower, so
+    each network says what was measured for it: the CNNs of chapter 8 and the textbook's
+    LeNet turn it on (one training step 1.02x to 1.4x faster), LeNet with batch
+    normalisation keeps it off (0.6x).
     """
 
     mixed_precision = False
+    channels_last_on_cpu = False
 
     def loss(self, Y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -245,12 +254,16 @@ class Trainer:
       (``DLCOURSE_AMP``). Forced on a CPU, fp16 and bf16 run there too (slowly): that is
       how the tests try the GPU's precision without one.
     * ``channels_last``: NHWC memory layout for 4-d inputs, which tensor cores prefer;
-      ``None`` is on for CUDA (``DLCOURSE_CHANNELS_LAST=0|1``). A model with lazy layers
+      ``None`` is on for CUDA and, on a CPU, follows the model's ``channels_last_on_cpu``
+      (see ``Module``) (``DLCOURSE_CHANNELS_LAST=0|1``). A model with lazy layers
       first sees one unshuffled batch so that its parameters exist before the layout
       changes.
     * ``compile``: ``torch.compile`` the model; off by default, since compiling takes tens
       of seconds and pays only for long runs (``DLCOURSE_COMPILE=0|1``).
     * ``cudnn.benchmark`` is switched on for CUDA (convolution algorithms picked per shape).
+
+    On a CPU it asks the C library's allocator to keep freed memory for the next step
+    (``_reuse_freed_memory``).
 
     In the ``smoke`` profile a fit runs one epoch of ``profile.smoke_batches()`` minibatches.
     With ``DLCOURSE_RECORD=path.jsonl`` set, every fit appends one line with its shapes, its
@@ -286,6 +299,7 @@ class Trainer:
         self.amp_dtype = _amp_dtype(os.environ.get("DLCOURSE_AMP", amp), self.device)
         self.autocast_dtype = None  # amp_dtype, or None for a model that stays float32
         cuda = self.device.type == "cuda"
+        self.channels_last_setting = channels_last  # None: decided per model in fit
         self.channels_last = _env_switch("DLCOURSE_CHANNELS_LAST", channels_last, default=cuda)
         self.compile = _env_switch("DLCOURSE_COMPILE", compile, default=False)
         self.max_batches = profile.smoke_batches()  # None: every minibatch
@@ -310,6 +324,13 @@ class Trainer:
     def prepare_model(self, model: Module) -> None:
         self.check_model(model)
         model.to(self.device)
+        on_cpu = self.device.type == "cpu"
+        default = self.device.type == "cuda" or (on_cpu and model.channels_last_on_cpu)
+        self.channels_last = _env_switch(
+            "DLCOURSE_CHANNELS_LAST", self.channels_last_setting, default=default
+        )
+        if on_cpu:
+            _reuse_freed_memory()
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True  # pick the fastest algorithm per shape
             torch.cuda.reset_peak_memory_stats(self.device)  # each fit records its own peak
@@ -549,6 +570,33 @@ def forward_flop_per_example(model: nn.Module, loader) -> float | None:
     except Exception:  # e.g. a compiled model, or an operation with no meta kernel
         return None
     return float(counter.get_total_flops())
+
+
+def _reuse_freed_memory() -> None:
+    """Ask the C library's allocator (glibc's malloc, on Linux) to keep freed memory.
+
+    Every training step on a CPU allocates and frees the same activations and gradients,
+    most of them a few hundred KiB to a few MiB. By default glibc hands blocks that large to
+    the operating system when they are freed and asks for fresh pages on the next step,
+    which costs a page fault per 4 KiB: we counted 900 to 3,300 faults per LeNet step and
+    about 15% of its time. Raising the two thresholds keeps those blocks for reuse; the
+    price is that the process does not shrink after a fit. Elsewhere this does nothing.
+    """
+    global _MEMORY_KEPT
+    if _MEMORY_KEPT or not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc (e.g. musl): leave the allocator alone
+        return
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # from glibc's <malloc.h>
+    mallopt(M_MMAP_THRESHOLD, 32 * 2**20)  # blocks up to 32 MiB come from the reusable heap
+    mallopt(M_TRIM_THRESHOLD, 2**30)  # keep up to 1 GiB of freed heap
+    _MEMORY_KEPT = True
+
+
+_MEMORY_KEPT = False
 
 
 def _env_switch(variable: str, value: bool | None, default: bool) -> bool:

@@ -10,6 +10,14 @@
 (c) LeNet with the textbook's recipe (batch 128, lr 0.1) on the CPU.
 It prints seconds, the ratio, and both validation accuracies, which one function computes
 for both models over all 10,000 validation images.
+
+Each training row also shows how close each library comes to the machine's limit: the fp32
+matrix-multiply peak is measured in the same run (the best of several 2048 x 2048 products,
+before and after the rows), the work per training example is three times the forward
+pass's FLOP (counted by ``torch.utils.flop_counter``; the backward pass costs about twice
+the forward, the convention of "model FLOPs utilisation"), and an epoch's work is that times
+the training examples plus one forward pass per validation example. So a slower machine's
+numbers can still be compared: the shares of its own peak.
 """
 
 from __future__ import annotations
@@ -19,7 +27,6 @@ import contextlib
 import gzip
 import io
 import os
-import platform
 import shutil
 import sys
 import tempfile
@@ -35,6 +42,8 @@ from torch import nn
 
 import dlcourse
 from dlcourse import data as dldata
+from dlcourse.tensors import device_name
+from dlcourse.training import forward_flop_per_example
 
 
 def d2l_data_root() -> Path:
@@ -110,11 +119,39 @@ def d2l_dropout_mlp(d2l, lr: float, dropout_1: float, dropout_2: float):
     return DropoutMLP()
 
 
-def row(name: str, ours: float, theirs: float, note: str = "") -> str:
-    return f"{name:<44}{ours:>10.3f} s{theirs:>12.3f} s{theirs / ours:>9.1f}x  {note}"
+def matmul_peak(size: int = 2048, repeats: int = 5) -> float:
+    """The machine's fp32 matrix-multiply rate in GFLOP/s: the best of ``repeats`` timed
+    products of two ``size`` x ``size`` matrices (after one untimed warm-up)."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    a @ b
+    best = min(seconds(lambda: a @ b) for _ in range(repeats))
+    return 2 * size**3 / best / 1e9
 
 
-def bench_lenet(d2l, epochs: int, X_val: torch.Tensor, y_val: torch.Tensor) -> None:
+def epoch_gflop(model: nn.Module, data) -> float:
+    """GFLOP of one epoch: 3x the forward FLOP per training example, 1x per validation one."""
+    forward = forward_flop_per_example(model, data.val_dataloader())
+    return (3 * forward * len(data.train_images) + forward * len(data.val_images)) / 1e9
+
+
+HEADER = (
+    f"{'':<44}{'dlcourse':>10}{'d2l 1.0.3':>11}{'ratio':>7}{'FLOP/ex':>9}"
+    f"{'dlcourse GFLOP/s':>19}{'d2l GFLOP/s':>15}   validation accuracy"
+)
+
+
+def row(name: str, ours: float, theirs: float, work: dict | None = None, note: str = "") -> str:
+    """One line of the table; ``work`` holds the epoch's GFLOP, the FLOP per training
+    example and the measured peak, for the GFLOP/s and share-of-peak columns."""
+    line = f"{name:<44}{ours:>8.3f} s{theirs:>9.3f} s{theirs / ours:>6.1f}x"
+    if work is None:
+        return f"{line}{'-':>9}{'-':>19}{'-':>15}   {note}"
+    rates = [work["gflop"] / t for t in (ours, theirs)]
+    shares = [f"{rate:.1f} ({rate / work['peak']:.0%})" for rate in rates]
+    return f"{line}{work['flop'] / 1e6:>7.2f} M{shares[0]:>19}{shares[1]:>15}   {note}"
+
+
+def bench_lenet(d2l, epochs: int, X_val: torch.Tensor, y_val: torch.Tensor, peak: float) -> None:
     """(c) LeNet with the textbook's recipe (sigmoid, average pooling, Xavier, lr 0.1,
     batch 128), trained by each library's Trainer on the CPU; seconds per epoch."""
     cpu = torch.device("cpu")
@@ -134,8 +171,10 @@ def bench_lenet(d2l, epochs: int, X_val: torch.Tensor, y_val: torch.Tensor) -> N
         t_theirs = seconds(lambda: d2l_trainer.fit(theirs, theirs_data)) / epochs
     acc_ours = val_accuracy(ours.cpu(), X_val, y_val)
     acc_theirs = val_accuracy(theirs.cpu(), X_val, y_val)
-    note = f"val acc {acc_ours:.4f} vs {acc_theirs:.4f} after {epochs} epochs"
-    print(row("(c) LeNet (textbook), per epoch", t_ours, t_theirs, note), flush=True)
+    work = {"gflop": epoch_gflop(ours, ours_data), "peak": peak}
+    work["flop"] = 3 * forward_flop_per_example(ours, ours_data.val_dataloader())
+    note = f"{acc_ours:.4f} vs {acc_theirs:.4f} after {epochs} epochs"
+    print(row("(c) LeNet (textbook), per epoch", t_ours, t_theirs, work, note), flush=True)
 
 
 def main(argv=None) -> int:
@@ -160,12 +199,14 @@ def main(argv=None) -> int:
 
 def compare(d2l, epochs: int, parts: set[str]) -> None:
     """Print the comparison rows of ``parts`` (run inside d2l's working folder)."""
+    peak = matmul_peak()
     print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"torch {torch.__version__}, threads {torch.get_num_threads()}, "
-        f"device {dlcourse.try_gpu()}"
+        f"machine: {device_name()}, torch {torch.__version__}, "
+        f"threads {torch.get_num_threads()}, device {dlcourse.try_gpu()}\n"
+        f"fp32 matmul peak at the start: {peak:.1f} GFLOP/s (best of 5 products of two "
+        "2048x2048 matrices); every share below is of this peak\n"
     )
-    print(f"{'':<44}{'dlcourse':>12}{'d2l 1.0.3':>14}{'ratio':>10}")
+    print(HEADER)
 
     dlcourse.set_seed(0)
     ours_data = dlcourse.FashionMNIST(batch_size=256)
@@ -216,17 +257,17 @@ def compare(d2l, epochs: int, parts: set[str]) -> None:
             t_theirs = seconds(lambda f=fit, m=theirs_model: f(m, theirs_data)) / epochs
         acc_ours = val_accuracy(ours_model.cpu(), X_val, y_val)
         acc_theirs = val_accuracy(theirs_model.cpu(), X_val, y_val)
-        print(
-            row(
-                f"(b) {name}, per epoch",
-                t_ours,
-                t_theirs,
-                f"val acc {acc_ours:.4f} vs {acc_theirs:.4f} after {epochs} epochs",
-            ),
-            flush=True,
-        )
+        work = {"gflop": epoch_gflop(ours_model, ours_data), "peak": peak}
+        work["flop"] = 3 * forward_flop_per_example(ours_model, ours_data.val_dataloader())
+        note = f"{acc_ours:.4f} vs {acc_theirs:.4f} after {epochs} epochs"
+        print(row(f"(b) {name}, per epoch", t_ours, t_theirs, work, note), flush=True)
     if "lenet" in parts:
-        bench_lenet(d2l, epochs, X_val, y_val)
+        bench_lenet(d2l, epochs, X_val, y_val, peak)
+    end_peak = matmul_peak()
+    print(
+        f"\nfp32 matmul peak at the end: {end_peak:.1f} GFLOP/s (at the start {peak:.1f}); "
+        "a large difference means the machine was busy with something else"
+    )
 
 
 if __name__ == "__main__":
