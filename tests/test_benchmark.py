@@ -26,11 +26,13 @@ def test_an_epoch_counts_three_forward_passes_per_training_example_and_one_per_v
     data = dlcourse.FashionMNIST(batch_size=8, num_train=40, num_val=24)
     model = dlcourse.SoftmaxRegression(lr=0.1)
     forward = 2 * 784 * 10
-    assert benchmark.epoch_gflop(model, data) == pytest.approx((3 * 40 + 24) * forward / 1e9)
+    work = benchmark.epoch_work(model, data, peak=100.0)
+    assert work["flop"] == 3 * forward and work["peak"] == 100.0
+    assert work["gflop"] == pytest.approx((3 * 40 + 24) * forward / 1e9)
 
 
 def test_a_row_shows_the_ratio_the_rates_and_the_shares_of_the_peak():
     line = benchmark.row("x", 2.0, 10.0, {"gflop": 10.0, "flop": 3e6, "peak": 10.0}, "note")
     assert "5.0x" in line and "3.00 M" in line
-    assert "5.0 (50%)" in line and "1.0 (10%)" in line and line.endswith("note")
+    assert "5.0 (50%)" in line and "1.0 (10%)" in line and line.endswith("note [peak 10]")
     assert benchmark.row("loader", 1.0, 2.0).count("-") == 3  # no FLOP for a loader

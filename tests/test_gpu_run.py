@@ -216,3 +216,10 @@ def test_parse_env_splits_every_page_from_one_page():
     assert common == {"DLCOURSE_AMP": "fp16", "DLCOURSE_CHANNELS_LAST": "1", "A": "1", "B": ""}
     assert per_page == {"ch07_cnn/lenet": {"DLCOURSE_COMPILE": "1"}}
     assert os.environ.get("A") is None  # nothing leaks into this process
+
+
+def test_the_gpu_run_writes_the_columns_the_package_reads():
+    """gpu_run keeps its own copy of the column list; this keeps the two the same."""
+    from dlcourse import costs
+
+    assert gpu_run.FIELDS == costs.GPU_FIELDS

@@ -14,10 +14,12 @@ for both models over all 10,000 validation images.
 
 Each training row also shows how close each library comes to the machine's limit: the fp32
 matrix-multiply peak is measured in the same run (the best of several 2048 x 2048 products,
-before and after the rows), the work per training example is three times the forward
-pass's FLOP (counted by ``torch.utils.flop_counter``; the backward pass costs about twice
-the forward, the convention of "model FLOPs utilisation"), and an epoch's work is that times
-the training examples plus one forward pass per validation example. So a slower machine's
+at the start and again before every training row; each row divides by the best seen so far,
+since a busy moment only ever lowers a measurement), the work per training example is
+three times the forward pass's FLOP (counted by ``torch.utils.flop_counter``; the backward
+pass costs about twice the forward, the convention of "model FLOPs utilisation"), and an
+epoch's work is that times the training examples plus one forward pass per validation
+example. So a slower machine's
 numbers can still be compared: the shares of its own peak.
 """
 
@@ -129,10 +131,13 @@ def matmul_peak(size: int = 2048, repeats: int = 5) -> float:
     return 2 * size**3 / best / 1e9
 
 
-def epoch_gflop(model: nn.Module, data) -> float:
-    """GFLOP of one epoch: 3x the forward FLOP per training example, 1x per validation one."""
+def epoch_work(model: nn.Module, data, peak: float) -> dict:
+    """What ``row`` needs for its rate columns: the FLOP per training example (3x the
+    forward pass), the GFLOP of one epoch (that per training example, 1x the forward pass
+    per validation example) and the peak to divide by."""
     forward = forward_flop_per_example(model, data.val_dataloader())
-    return (3 * forward * len(data.train_images) + forward * len(data.val_images)) / 1e9
+    gflop = (3 * forward * len(data.train_images) + forward * len(data.val_images)) / 1e9
+    return {"flop": 3 * forward, "gflop": gflop, "peak": peak}
 
 
 HEADER = (
@@ -149,7 +154,8 @@ def row(name: str, ours: float, theirs: float, work: dict | None = None, note: s
         return f"{line}{'-':>9}{'-':>19}{'-':>15}   {note}"
     rates = [work["gflop"] / t for t in (ours, theirs)]
     shares = [f"{rate:.1f} ({rate / work['peak']:.0%})" for rate in rates]
-    return f"{line}{work['flop'] / 1e6:>7.2f} M{shares[0]:>19}{shares[1]:>15}   {note}"
+    flop = f"{work['flop'] / 1e6:>7.2f} M"
+    return f"{line}{flop}{shares[0]:>19}{shares[1]:>15}   {note} [peak {work['peak']:.0f}]"
 
 
 def bench_lenet(d2l, epochs: int, X_val: torch.Tensor, y_val: torch.Tensor, peak: float) -> None:
@@ -172,8 +178,7 @@ def bench_lenet(d2l, epochs: int, X_val: torch.Tensor, y_val: torch.Tensor, peak
         t_theirs = seconds(lambda: d2l_trainer.fit(theirs, theirs_data)) / epochs
     acc_ours = val_accuracy(ours.cpu(), X_val, y_val)
     acc_theirs = val_accuracy(theirs.cpu(), X_val, y_val)
-    work = {"gflop": epoch_gflop(ours, ours_data), "peak": peak}
-    work["flop"] = 3 * forward_flop_per_example(ours, ours_data.val_dataloader())
+    work = epoch_work(ours, ours_data, peak)
     note = f"{acc_ours:.4f} vs {acc_theirs:.4f} after {epochs} epochs"
     print(row("(c) LeNet (textbook), per epoch", t_ours, t_theirs, work, note), flush=True)
     if torch.ops.mkldnn._is_mkldnn_bf16_supported():
@@ -217,7 +222,7 @@ def compare(d2l, epochs: int, parts: set[str]) -> None:
         f"machine: {device_name()}, torch {torch.__version__}, "
         f"threads {torch.get_num_threads()}, device {dlcourse.try_gpu()}\n"
         f"fp32 matmul peak at the start: {peak:.1f} GFLOP/s (best of 5 products of two "
-        "2048x2048 matrices); every share below is of this peak\n"
+        "2048x2048 matrices); each row's share is of the best peak measured up to that row\n"
     )
     print(HEADER)
 
@@ -270,15 +275,16 @@ def compare(d2l, epochs: int, parts: set[str]) -> None:
             t_theirs = seconds(lambda f=fit, m=theirs_model: f(m, theirs_data)) / epochs
         acc_ours = val_accuracy(ours_model.cpu(), X_val, y_val)
         acc_theirs = val_accuracy(theirs_model.cpu(), X_val, y_val)
-        work = {"gflop": epoch_gflop(ours_model, ours_data), "peak": peak}
-        work["flop"] = 3 * forward_flop_per_example(ours_model, ours_data.val_dataloader())
+        peak = max(peak, matmul_peak())
+        work = epoch_work(ours_model, ours_data, peak)
         note = f"{acc_ours:.4f} vs {acc_theirs:.4f} after {epochs} epochs"
         print(row(f"(b) {name}, per epoch", t_ours, t_theirs, work, note), flush=True)
     if "lenet" in parts:
+        peak = max(peak, matmul_peak())
         bench_lenet(d2l, epochs, X_val, y_val, peak)
     end_peak = matmul_peak()
     print(
-        f"\nfp32 matmul peak at the end: {end_peak:.1f} GFLOP/s (at the start {peak:.1f}); "
+        f"\nfp32 matmul peak at the end: {end_peak:.1f} GFLOP/s (best before: {peak:.1f}); "
         "a large difference means the machine was busy with something else"
     )
 
