@@ -12,6 +12,14 @@
 It prints seconds, the ratio, and both validation accuracies, which one function computes
 for both models over all 10,000 validation images.
 
+The two libraries take turns, one epoch each (one pass of the loader in (a)), so that both
+meet the same slow and fast moments of a shared machine; on the two-core machine that
+builds the book, one library's epoch time moved by up to 40% within minutes. Each row
+shows the median seconds per epoch of each library, and the note gives the range of the
+per-epoch ratios. A library's turn restores its own state of PyTorch's global random
+generator (``alternate``), and plain SGD keeps nothing between epochs, so ten one-epoch
+fits train exactly as one ten-epoch fit would: taking turns changes no accuracy.
+
 Each training row also shows how close each library comes to the machine's limit: the fp32
 matrix-multiply peak is measured in the same run (the best of several 2048 x 2048 products,
 at the start and again before every training row; each row divides by the best seen so far,
@@ -31,6 +39,7 @@ import gzip
 import io
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -76,6 +85,60 @@ def seconds(function) -> float:
     start = time.perf_counter()
     function()
     return time.perf_counter() - start
+
+
+def alternate(turns: int, *runs) -> list[list[float]]:
+    """Take ``turns`` turns at each of ``runs`` and return each run's list of seconds.
+
+    A run is a pair ``(epoch, rng_state)``: ``epoch()`` trains one epoch (or does one
+    timed job) and returns its seconds; ``rng_state`` is PyTorch's global random state
+    when the run was made (``our_epoch`` and ``their_epoch`` save it, right after the
+    model was seeded and built). Each turn restores its run's state and saves it again
+    afterwards, so a run's draws (shuffling, dropout masks) are the ones it would make alone.
+    """
+    states = [state for _, state in runs]
+    times: list[list[float]] = [[] for _ in runs]
+    for _ in range(turns):
+        for i, (epoch, _) in enumerate(runs):
+            torch.set_rng_state(states[i])
+            times[i].append(epoch())
+            states[i] = torch.get_rng_state()
+    return times
+
+
+def ratio_range(ours: list[float], theirs: list[float]) -> str:
+    """The range of the per-turn ratios, d2l's seconds over dlcourse's."""
+    ratios = [t / o for o, t in zip(ours, theirs)]
+    return f"per-epoch ratios {min(ratios):.1f}-{max(ratios):.1f}x"
+
+
+def our_epoch(model: nn.Module, data, **options):
+    """A run for ``alternate``: one epoch of dlcourse's Trainer per call, returning the
+    epoch's own seconds (the Trainer's timing: training and validation, not the fit's
+    set-up). Make it right after seeding and building ``model``."""
+    trainer = dlcourse.Trainer(max_epochs=1, verbose=False, board=False, **options)
+
+    def epoch() -> float:
+        trainer.fit(model, data)
+        return trainer.history.last["seconds"]
+
+    return epoch, torch.get_rng_state()
+
+
+def their_epoch(d2l, model: nn.Module, data):
+    """A run for ``alternate``: one epoch of d2l's Trainer per call (its ``fit_epoch``
+    timed: training and validation, like ours), with its output hidden."""
+    trainer = d2l.Trainer(max_epochs=1)  # num_gpus=0: the CPU
+    fit_epoch = trainer.fit_epoch
+    timed: list[float] = []
+    trainer.fit_epoch = lambda: timed.append(seconds(fit_epoch))
+
+    def epoch() -> float:
+        with quiet():
+            trainer.fit(model, data)
+        return timed[-1]
+
+    return epoch, torch.get_rng_state()
 
 
 @torch.no_grad()
@@ -167,32 +230,31 @@ def bench_lenet(d2l, epochs: int, X_val: torch.Tensor, y_val: torch.Tensor, peak
         theirs_data = d2l.FashionMNIST(batch_size=128)
     dlcourse.set_seed(0)
     ours = dlcourse.LeNet(lr=0.1)  # Xavier-initialised in its constructor
-    trainer = dlcourse.Trainer(max_epochs=epochs, device=cpu, verbose=False, board=False)
-    t_ours = seconds(lambda: trainer.fit(ours, ours_data)) / epochs
+    runs = [our_epoch(ours, ours_data, device=cpu)]
     dlcourse.set_seed(0)
     theirs = d2l.LeNet(lr=0.1)
-    with quiet():
-        # d2l's own recipe: one batch materialises the lazy layers, then Xavier init
+    with quiet():  # d2l's own recipe: one batch materialises the lazy layers, then Xavier
         theirs.apply_init([next(iter(theirs_data.get_dataloader(True)))[0]], d2l.init_cnn)
-        d2l_trainer = d2l.Trainer(max_epochs=epochs)  # num_gpus=0: the CPU
-        t_theirs = seconds(lambda: d2l_trainer.fit(theirs, theirs_data)) / epochs
-    acc_ours = val_accuracy(ours.cpu(), X_val, y_val)
-    acc_theirs = val_accuracy(theirs.cpu(), X_val, y_val)
-    work = epoch_work(ours, ours_data, peak)
-    note = f"{acc_ours:.4f} vs {acc_theirs:.4f} after {epochs} epochs"
-    print(row("(c) LeNet (textbook), per epoch", t_ours, t_theirs, work, note), flush=True)
-    if torch.ops.mkldnn._is_mkldnn_bf16_supported():
+    runs.append(their_epoch(d2l, theirs, theirs_data))
+    bf16 = torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    if bf16:
         # Not the default on a CPU (the book trains in float32 there): what the Trainer's
         # opt-in bf16 autocast gives on a processor that computes bf16 natively.
         dlcourse.set_seed(0)
-        ours = dlcourse.LeNet(lr=0.1)
-        trainer = dlcourse.Trainer(
-            max_epochs=epochs, device=cpu, verbose=False, board=False, amp="bf16"
-        )
-        t_bf16 = seconds(lambda: trainer.fit(ours, ours_data)) / epochs
-        note = f"{val_accuracy(ours.cpu(), X_val, y_val):.4f} (bf16; share of the fp32 peak)"
+        ours_bf16 = dlcourse.LeNet(lr=0.1)
+        runs.append(our_epoch(ours_bf16, ours_data, device=cpu, amp="bf16"))
+    times = alternate(epochs, *runs)
+    t_ours, t_theirs = statistics.median(times[0]), statistics.median(times[1])
+    acc_ours = val_accuracy(ours.cpu(), X_val, y_val)
+    acc_theirs = val_accuracy(theirs.cpu(), X_val, y_val)
+    work = epoch_work(ours, ours_data, peak)
+    note = f"{acc_ours:.4f} vs {acc_theirs:.4f} after {epochs} epochs; {ratio_range(*times[:2])}"
+    print(row("(c) LeNet (textbook), per epoch", t_ours, t_theirs, work, note), flush=True)
+    if bf16:
+        acc = val_accuracy(ours_bf16.cpu(), X_val, y_val)
+        note = f"{acc:.4f} (bf16; share of the fp32 peak); {ratio_range(times[2], times[1])}"
         name = "(c) LeNet, Trainer(amp='bf16'), opt-in"
-        print(row(name, t_bf16, t_theirs, work, note), flush=True)
+        print(row(name, statistics.median(times[2]), t_theirs, work, note), flush=True)
 
 
 def main(argv=None) -> int:
@@ -236,12 +298,13 @@ def compare(d2l, epochs: int, parts: set[str]) -> None:
     if "loader" in parts:
 
         def one_epoch(data):
-            return lambda: sum(len(y) for _, y in data.train_dataloader())
+            return lambda: seconds(lambda: sum(len(y) for _, y in data.train_dataloader()))
 
         one_epoch(ours_data)()  # warm-up
-        t_ours = min(seconds(one_epoch(ours_data)) for _ in range(3))
-        t_theirs = seconds(one_epoch(theirs_data))
-        print(row("(a) one epoch of minibatches", t_ours, t_theirs), flush=True)
+        state = torch.get_rng_state()
+        times = alternate(3, (one_epoch(ours_data), state), (one_epoch(theirs_data), state))
+        medians = [statistics.median(t) for t in times]
+        print(row("(a) one epoch of minibatches", *medians, note="median of 3"), flush=True)
 
     models = {
         "softmax": (
@@ -265,20 +328,17 @@ def compare(d2l, epochs: int, parts: set[str]) -> None:
             continue
         dlcourse.set_seed(0)
         ours_model = make_ours()
-        trainer = dlcourse.Trainer(max_epochs=epochs, verbose=False, board=False)
-        t_ours = seconds(lambda t=trainer, m=ours_model: t.fit(m, ours_data)) / epochs
+        ours = our_epoch(ours_model, ours_data)
         dlcourse.set_seed(0)
         theirs_model = make_theirs()
-        with quiet():
-            d2l_trainer = d2l.Trainer(max_epochs=epochs)
-            fit = d2l_trainer.fit
-            t_theirs = seconds(lambda f=fit, m=theirs_model: f(m, theirs_data)) / epochs
+        times = alternate(epochs, ours, their_epoch(d2l, theirs_model, theirs_data))
         acc_ours = val_accuracy(ours_model.cpu(), X_val, y_val)
         acc_theirs = val_accuracy(theirs_model.cpu(), X_val, y_val)
         peak = max(peak, matmul_peak())
         work = epoch_work(ours_model, ours_data, peak)
-        note = f"{acc_ours:.4f} vs {acc_theirs:.4f} after {epochs} epochs"
-        print(row(f"(b) {name}, per epoch", t_ours, t_theirs, work, note), flush=True)
+        note = f"{acc_ours:.4f} vs {acc_theirs:.4f} after {epochs} epochs; {ratio_range(*times)}"
+        medians = [statistics.median(t) for t in times]
+        print(row(f"(b) {name}, per epoch", *medians, work, note), flush=True)
     if "lenet" in parts:
         peak = max(peak, matmul_peak())
         bench_lenet(d2l, epochs, X_val, y_val, peak)
