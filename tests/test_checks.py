@@ -84,6 +84,8 @@ CASES = [
     bad(ValueError, "1.5", d.dropout_layer, T(2), 1.5),
     bad(TypeError, "'0.5'", d.dropout_layer, T(2), "0.5"),
     bad(ValueError, "1.5", d.Dropout, 1.5),
+    bad(ValueError, "1.5", d.dropout_mask, (2, 2), 1.5),
+    bad(TypeError, "(2, -1)", d.dropout_mask, (2, -1), 0.5),
     bad(ValueError, "-0.1", d.DropoutMLP, dropout_1=-0.1),
     bad(ValueError, "0", d.DropoutMLPScratch, num_hiddens_2=0),
     bad(TypeError, "3", d.expected_cost, 3),

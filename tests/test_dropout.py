@@ -1,4 +1,5 @@
-"""Tests of code/dlcourse/dropout.py: dropout_layer and the two dropout MLPs (section 5.6)."""
+"""Tests of code/dlcourse/dropout.py: dropout_layer, dropout_mask, the Dropout layer and the
+two dropout MLPs (section 5.6)."""
 
 import math
 
@@ -7,7 +8,7 @@ import torch
 from torch import nn
 
 import dlcourse
-from dlcourse.dropout import Dropout, DropoutMLP, DropoutMLPScratch, dropout_layer
+from dlcourse.dropout import Dropout, DropoutMLP, DropoutMLPScratch, dropout_layer, dropout_mask
 
 N = 1_000_000  # elements in the large tensors of the statistical tests
 
@@ -88,16 +89,104 @@ def test_rejects_non_tensors():
         dropout_layer([1.0, 2.0], 0.5)
 
 
+def test_dropout_layer_draws_the_mask_of_a_comparison_with_rand():
+    """The in-place comparison gives the mask (torch.rand(shape) >= p).float() would give."""
+    X = torch.randn(200, 300)
+    for p in (0.2, 0.5, 0.7):
+        torch.manual_seed(3)
+        mask = (torch.rand(X.shape) >= p).float()
+        torch.manual_seed(3)
+        torch.testing.assert_close(dropout_layer(X, p), mask * X / (1 - p), rtol=0, atol=0)
+
+
+def test_rand_draws_multiples_of_2_to_the_minus_24_so_keeping_has_probability_near_1_minus_p():
+    u = torch.rand(N)
+    assert torch.equal(u * 2**24, (u * 2**24).floor())
+    for p in (0.1, 0.2, 0.5, 0.9):
+        p32 = torch.tensor(p).item()  # the comparison is done in float32
+        keep = 1 - math.ceil(p32 * 2**24) / 2**24  # the multiples of 2**-24 that are >= p
+        assert abs(keep - (1 - p)) < 1e-7
+        assert (keep == 1 - p) == (p == 0.5)
+
+
+# -- dropout_mask ------------------------------------------------------------------------
+@pytest.mark.parametrize("p", [0.0, 0.2, 0.5, 0.9, 1.0])
+def test_dropout_mask_holds_zeros_and_the_scale_in_the_right_proportion(p):
+    mask = dropout_mask((1000, 1000), p)
+    assert mask.shape == (1000, 1000) and mask.dtype == torch.float32
+    kept = mask != 0
+    if p < 1:
+        assert torch.equal(mask[kept], torch.full_like(mask[kept], 1 / (1 - p)))
+    fraction = kept.float().mean().item()
+    assert abs(fraction - (1 - p)) <= 5 * math.sqrt(p * (1 - p) / N)
+    if p in (0.0, 1.0):
+        assert fraction == 1 - p
+
+
+@pytest.mark.parametrize("p", [0.25, 0.5, 0.75])
+def test_dropout_mask_each_16_bit_quarter_of_a_random_word_is_uniform(p):
+    """Elements 4k, 4k + 1, 4k + 2 and 4k + 3 come from the four quarters of one 64-bit
+    draw; a quarter with a missing bit (e.g. a sign bit that is always 0) would keep a
+    wrong fraction of its elements."""
+    kept = (dropout_mask((N,), p) != 0).float().view(-1, 4)
+    for quarter in range(4):
+        fraction = kept[:, quarter].mean().item()
+        assert abs(fraction - (1 - p)) <= 5 * math.sqrt(p * (1 - p) / (N / 4)), quarter
+
+
+def test_dropout_mask_keeps_with_probability_1_minus_p_to_within_2_to_the_minus_17():
+    """The rule in the docstring: u uniform on the 65,536 16-bit integers, kept when
+    u >= round(p * 65536) - 32768; counted over all 65,536 values of u."""
+    u = torch.arange(-(2**15), 2**15)
+    for p in [i / 1000 for i in range(1001)] + [1 / 3, 0.123456789]:
+        kept = (u >= round(p * 2**16) - 2**15).float().mean().item()
+        assert abs(kept - (1 - p)) <= 2**-17
+        if (p * 2**16).is_integer():
+            assert kept == 1 - p
+
+
+def test_dropout_mask_is_reproducible_from_a_seed_and_odd_sizes_work():
+    torch.manual_seed(4)
+    a = dropout_mask((3, 7), 0.5)
+    torch.manual_seed(4)
+    b = dropout_mask([3, 7], 0.5)
+    assert torch.equal(a, b) and a.shape == (3, 7)
+    assert dropout_mask((0, 5), 0.5).shape == (0, 5)
+
+
+@pytest.mark.parametrize("shape", [5, (2, -1), (2, 2.0), "ab", (True, 2)])
+def test_dropout_mask_refuses_a_bad_shape(shape):
+    with pytest.raises(TypeError, match="shape must be a tuple of non-negative ints"):
+        dropout_mask(shape, 0.5)
+
+
 # -- the Dropout layer -------------------------------------------------------------------
-def test_dropout_layer_class_is_an_nn_dropout_that_draws_like_dropout_layer():
+def test_dropout_layer_class_is_an_nn_dropout_that_multiplies_by_a_dropout_mask():
     layer = Dropout(0.3)
     assert isinstance(layer, nn.Dropout) and repr(layer) == repr(nn.Dropout(0.3))
     X = torch.randn(64, 32)
     torch.manual_seed(5)
-    expected = dropout_layer(X, 0.3)
+    expected = X * dropout_mask(X.shape, 0.3)
     torch.manual_seed(5)
     torch.testing.assert_close(layer.train()(X), expected, rtol=0, atol=0)
     assert layer.eval()(X) is X  # evaluation mode: the input itself, unchanged
+
+
+@pytest.mark.parametrize("p", [0.0, 1.0])
+def test_dropout_layer_class_draws_no_random_numbers_for_p_0_or_1_as_nn_dropout(p):
+    X = torch.randn(8, 8)
+    for layer in (Dropout(p).train(), nn.Dropout(p).train()):
+        state = torch.get_rng_state()
+        out = layer(X)
+        assert torch.equal(torch.get_rng_state(), state)
+        assert torch.equal(out, X if p == 0 else torch.zeros_like(X))
+
+
+def test_dropout_layer_class_keeps_the_input_dtype():
+    X = torch.randn(16, 8, dtype=torch.bfloat16)
+    out = Dropout(0.5).train()(X)
+    assert out.dtype == torch.bfloat16
+    assert torch.equal(out[out != 0], 2 * X[out != 0])
 
 
 def test_dropout_layer_class_passes_gradients_through_the_survivors_only():
@@ -119,14 +208,16 @@ def test_dropout_layer_class_refuses_bad_arguments(args, message):
         Dropout(*args)
 
 
-def test_concise_and_scratch_models_drop_the_same_units_from_the_same_seed():
-    """The concise model's Dropout layers draw exactly as the scratch model's calls do."""
-    scratch, concise = make_pair(0.3, 0.6)
+def test_concise_model_draws_one_dropout_mask_per_hidden_layer_in_order():
+    _, concise = make_pair(0.3, 0.6)
     X = torch.rand(6, 1, 28, 28)
     torch.manual_seed(11)
-    expected = scratch.train()(X)
+    out = concise.train()(X)
     torch.manual_seed(11)
-    torch.testing.assert_close(concise.train()(X), expected)
+    lin1, lin2, lin3 = (layer for layer in concise.net if isinstance(layer, nn.Linear))
+    H1 = torch.relu(lin1(X.reshape(6, -1))) * dropout_mask((6, 32), 0.3)
+    H2 = torch.relu(lin2(H1)) * dropout_mask((6, 16), 0.6)
+    torch.testing.assert_close(out, lin3(H2))
 
 
 # -- the two models --------------------------------------------------------------------

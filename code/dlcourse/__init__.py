@@ -16,7 +16,7 @@ Module map (one module per idea, named after it; tests mirror it in ``tests/test
     weight_decay        l2_penalty and weight decay (3.7)
     softmax_regression  softmax, cross-entropy, softmax regression (chapter 4)
     mlp                 relu, MLPScratch and MLP (5.2)
-    dropout             dropout_layer, the Dropout layer and MLPs with dropout (5.6)
+    dropout             dropout_layer, dropout_mask, the Dropout layer, MLPs with dropout (5.6)
     kaggle_house        the Kaggle house prices data, K-fold, log-RMSE (5.7)
     convolution         corr2d, Conv2D, multi-channel correlation, pool2d from scratch (7.2-7.5)
     cnn_utils           what the CNNs share: init_cnn(_kaiming), layer_summary, num_params,
@@ -65,7 +65,7 @@ from .convolution import (
 from .costs import expected_cost
 from .data import FashionMNIST, SyntheticRegressionData, write_house_tiny_csv
 from .densenet import DenseBlock, DenseNet, conv_block, transition_block
-from .dropout import Dropout, DropoutMLP, DropoutMLPScratch, dropout_layer
+from .dropout import Dropout, DropoutMLP, DropoutMLPScratch, dropout_layer, dropout_mask
 from .googlenet import GoogLeNet, Inception
 from .kaggle_house import KaggleHouse, k_fold_data, kaggle_house_files, log_rmse
 from .lenet import LeNet
@@ -135,6 +135,7 @@ __all__ = [
     "describe",
     "Dropout",
     "dropout_layer",
+    "dropout_mask",
     "DropoutMLP",
     "DropoutMLPScratch",
     "EpochResult",
