@@ -12,9 +12,10 @@
 It prints seconds, the ratio, and both validation accuracies, which one function computes
 for both models over all 10,000 validation images.
 
-The two libraries take turns, one epoch each (one pass of the loader in (a)), so that both
-meet the same slow and fast moments of a shared machine; on the two-core machine that
-builds the book, one library's epoch time moved by up to 40% within minutes. Each row
+The two libraries (and LeNet's opt-in bf16 run) take turns, one epoch each (one pass of
+the loader in (a)), so that all meet the same slow and fast moments of a shared machine; on
+the two-core machine that builds the book, one model's epoch time moved by 40% and more
+within minutes. Each row
 shows the median seconds per epoch of each library, and the note gives the range of the
 per-epoch ratios. A library's turn restores its own state of PyTorch's global random
 generator (``alternate``), and plain SGD keeps nothing between epochs, so ten one-epoch
