@@ -15,11 +15,11 @@ for both models over all 10,000 validation images.
 The two libraries (and LeNet's opt-in bf16 run) take turns, one epoch each (one pass of
 the loader in (a)), so that all meet the same slow and fast moments of a shared machine; on
 the two-core machine that builds the book, one model's epoch time moved by 40% and more
-within minutes. Each row
-shows the median seconds per epoch of each library, and the note gives the range of the
-per-epoch ratios. A library's turn restores its own state of PyTorch's global random
-generator (``alternate``), and plain SGD keeps nothing between epochs, so ten one-epoch
-fits train exactly as one ten-epoch fit would: taking turns changes no accuracy.
+within minutes. Each row shows the median seconds per epoch of each library, and the note
+gives the range of the per-epoch ratios. A library's turn restores its own state of
+PyTorch's global random generator (``alternate``), and plain SGD keeps nothing between
+epochs, so ten one-epoch fits train exactly as one ten-epoch fit would: taking turns
+changes no accuracy.
 
 Each training row also shows how close each library comes to the machine's limit: the fp32
 matrix-multiply peak is measured in the same run (the best of several 2048 x 2048 products,
@@ -28,8 +28,7 @@ since a busy moment only ever lowers a measurement), the work per training examp
 three times the forward pass's FLOP (counted by ``torch.utils.flop_counter``; the backward
 pass costs about twice the forward, the convention of "model FLOPs utilisation"), and an
 epoch's work is that times the training examples plus one forward pass per validation
-example. So a slower machine's
-numbers can still be compared: the shares of its own peak.
+example. So a slower machine's numbers can still be compared: the shares of its own peak.
 """
 
 from __future__ import annotations
